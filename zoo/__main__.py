@@ -1,0 +1,54 @@
+"""`python -m zoo list` and `python -m zoo train NAME|all [...]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m zoo", description="The lectures' models: list and train them.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="print every model: name, task, parameters, input, description")
+    report = commands.add_parser("report", help="print the results table (markdown) from the metrics JSONs")
+    report.add_argument("--out", type=Path, default=Path("models/checkpoints"), help="where the metrics JSONs are")
+    train = commands.add_parser("train", help="train one model, or all of them")
+    train.add_argument("name", help="a model name from `python -m zoo list`, or all")
+    train.add_argument("--dataset", help="digit models: mnist-5k (default, embedded), mnist, fashion-mnist")
+    train.add_argument("--data-dir", type=Path, help="folder with the IDX files of mnist / fashion-mnist")
+    train.add_argument("--epochs", type=int, help="epochs (default: the model's own, see zoo/train.py)")
+    train.add_argument("--device", default="auto", help="auto (CUDA when available), cuda or cpu")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", type=Path, default=Path("models/checkpoints"), help="where checkpoints go")
+    args = parser.parse_args(argv)
+
+    from zoo.models import REGISTRY, ZooError, count_parameters, get_spec
+
+    try:
+        if args.command == "list":
+            print(f"{'name':<12} {'task':<7} {'params':>9}  {'input':<46} description")
+            for spec in REGISTRY.values():
+                params = count_parameters(spec.build())
+                print(f"{spec.name:<12} {spec.task:<7} {params:>9,}  {spec.input:<46} {spec.description}")
+            return 0
+        if args.command == "report":
+            from zoo.train import report
+
+            print(report(args.out))
+            return 0
+        from zoo.train import train as train_model
+
+        names = list(REGISTRY) if args.name == "all" else [get_spec(args.name).name]
+        for name in names:
+            dataset = args.dataset if get_spec(name).task == "digits" else None
+            train_model(name, dataset=dataset, data_dir=args.data_dir, epochs=args.epochs,
+                        device=args.device, seed=args.seed, out=args.out)  # fmt: skip
+        return 0
+    except ZooError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,410 @@
+"""Training: one loop per task (digits, text, points), a checkpoint, a metrics JSON and a curve PNG.
+
+The device is chosen once (`pick_device`) and passed down. Small datasets sit on the device as whole
+tensors and batches are index slices of them: no DataLoader, no per-batch host-to-device copies.
+Randomness (init, shuffling, augmentation, dropout) comes from the seed, so the same seed on the CPU gives
+the same weights.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from zoo import corpora
+from zoo.data import DEFAULT_IMAGE_DATASET, augment_digits, load_circles, load_image_dataset
+from zoo.models import REGISTRY, ZooError, build_model, count_parameters, get_spec
+
+
+@dataclass
+class TrainConfig:
+    """Defaults per task; `--epochs` overrides `epochs`."""
+
+    epochs: int
+    lr: float
+    batch_size: int = 0  # 0: full batch
+    weight_decay: float = 0.0
+    augment: bool = False
+    label_smoothing: float = 0.0
+    log_every: int = 1  # print a line every this many epochs
+
+
+DEFAULTS: dict[str, TrainConfig] = {
+    "mlp": TrainConfig(epochs=30, lr=2e-3, batch_size=64, weight_decay=1e-4, augment=True, label_smoothing=0.1),
+    "cnn": TrainConfig(epochs=45, lr=4e-3, batch_size=64, weight_decay=1e-4, augment=True, label_smoothing=0.1),
+    "cnn-small": TrainConfig(epochs=30, lr=4e-3, batch_size=64, weight_decay=1e-4, augment=True, label_smoothing=0.1),
+    "cnn-bn": TrainConfig(epochs=25, lr=3e-3, batch_size=64, weight_decay=1e-4, augment=True, label_smoothing=0.1),
+    "hihello": TrainConfig(epochs=100, lr=0.1, log_every=10),
+    "charseq": TrainConfig(epochs=100, lr=0.1, log_every=10),
+    "longseq": TrainConfig(epochs=1500, lr=0.01, log_every=100),
+    "longseq-gru": TrainConfig(epochs=600, lr=0.01, log_every=50),
+    "circles": TrainConfig(epochs=3000, lr=0.03, log_every=300),
+}
+
+
+@dataclass
+class Result:
+    """What a run produced; `metrics` is also written as JSON next to the checkpoint."""
+
+    checkpoint: Path
+    metrics: dict = field(default_factory=dict)
+
+
+def pick_device(choice: str = "auto") -> torch.device:
+    if choice == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise ZooError("--device cuda was asked for, but torch sees no CUDA GPU; use --device cpu or auto")
+    if choice not in ("cuda", "cpu"):
+        raise ZooError(f"unknown device {choice!r}; use auto, cuda or cpu")
+    return torch.device(choice)
+
+
+def run_name(model: str, dataset: str | None) -> str:
+    """`cnn` on the default data, `cnn-fashion-mnist` on another dataset."""
+    return model if dataset in (None, DEFAULT_IMAGE_DATASET) else f"{model}-{dataset}"
+
+
+def train(
+    name: str,
+    *,
+    dataset: str | None = None,
+    data_dir: Path | None = None,
+    epochs: int | None = None,
+    device: str = "auto",
+    seed: int = 0,
+    out: Path = Path("models/checkpoints"),
+    max_steps: int | None = None,
+    quiet: bool = False,
+) -> Result:
+    """Train model `name` and write `<out>/<run>.pt`, `<run>.json` and `<run>.png`.
+
+    `max_steps` caps the optimiser steps per epoch (tests use it for a quick run).
+    """
+    spec = get_spec(name)
+    if spec.task != "digits" and dataset not in (None, DEFAULT_IMAGE_DATASET):
+        raise ZooError(f"--dataset applies to digit models only; {name} learns its built-in {spec.task} data")
+    config = DEFAULTS[name]
+    if epochs is not None:
+        if epochs < 1:
+            raise ZooError(f"--epochs must be at least 1, got {epochs}")
+        config = TrainConfig(**{**config.__dict__, "epochs": epochs})
+    dev = pick_device(device)
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    model = build_model(name).to(dev)
+
+    started = time.perf_counter()
+    task = {"digits": _train_digits, "text": _train_text, "points": _train_points}[spec.task]
+    history, extra = task(
+        model, spec, config, dev, generator, dataset or DEFAULT_IMAGE_DATASET, data_dir, max_steps, quiet
+    )
+    wall = time.perf_counter() - started
+
+    run = run_name(name, dataset if spec.task == "digits" else None)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    metrics = {
+        "model": name,
+        "run": run,
+        "task": spec.task,
+        "parameters": count_parameters(model),
+        "seed": seed,
+        "device": _device_description(dev),
+        "epochs": config.epochs,
+        "config": config.__dict__,
+        "wall_time_s": round(wall, 2),
+        "seconds_per_epoch": round(wall / config.epochs, 4),
+        "torch": str(torch.__version__),
+        "history": history,
+        **extra,
+    }
+    checkpoint = out / f"{run}.pt"
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    torch.save({"model": name, "state_dict": state, "metrics": metrics}, checkpoint)
+    (out / f"{run}.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    _plot_curve(history, out / f"{run}.png", f"{run}: {_headline(metrics)}")
+    if not quiet:
+        print(f"{run}: {_headline(metrics)} in {wall:.1f}s on {metrics['device']} -> {checkpoint}")
+    return Result(checkpoint, metrics)
+
+
+def load_checkpoint(path: Path) -> tuple[nn.Module, dict]:
+    """A trained model (in eval mode) and its metrics, from a checkpoint written by `train`."""
+    blob = torch.load(path, map_location="cpu", weights_only=True)
+    model = build_model(blob["model"])
+    model.load_state_dict(blob["state_dict"])
+    return model.eval(), blob["metrics"]
+
+
+# ----------------------------------------------------------------------------- tasks
+
+
+def _log(quiet: bool, epoch: int, config: TrainConfig, message: str) -> None:
+    if not quiet and (epoch % config.log_every == 0 or epoch == config.epochs):
+        tqdm.write(f"epoch {epoch:>4}/{config.epochs}  {message}")
+
+
+def _train_digits(model, spec, config, dev, generator, dataset, data_dir, max_steps, quiet):
+    data = load_image_dataset(dataset, data_dir)
+    x_train = torch.from_numpy(data.x_train).to(dev).unsqueeze(1).float().div_(255)
+    y_train = torch.from_numpy(data.y_train).to(dev)
+    x_test = torch.from_numpy(data.x_test).to(dev).unsqueeze(1).float().div_(255)
+    y_test = torch.from_numpy(data.y_test).to(dev)
+
+    steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
+    if max_steps:
+        steps_per_epoch = min(steps_per_epoch, max_steps)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    # One-cycle: warm up, then anneal to ~0. Reaches a given accuracy in far fewer epochs than a flat rate.
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch, pct_start=0.2
+    )
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
+    history = {"train_loss": [], "test_loss": [], "test_accuracy": [], "epoch_seconds": []}
+
+    bar = tqdm(range(1, config.epochs + 1), desc=f"{dataset}", unit="epoch", disable=quiet, leave=False)
+    for epoch in bar:
+        start = time.perf_counter()
+        model.train()
+        order = torch.randperm(len(x_train), generator=generator).to(dev)
+        total = torch.zeros((), device=dev)
+        for step in range(steps_per_epoch):
+            idx = order[step * config.batch_size : (step + 1) * config.batch_size]
+            x = x_train[idx]
+            if config.augment:
+                x = augment_digits(x, generator)
+            with autocast:
+                loss = F.cross_entropy(model(x), y_train[idx], label_smoothing=config.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            total += loss.detach()  # summed on the device: no sync per step
+        test_loss, accuracy, _ = _evaluate_digits(model, x_test, y_test, autocast)
+        seconds = time.perf_counter() - start
+        train_loss = total.item() / steps_per_epoch
+        history["train_loss"].append(round(train_loss, 5))
+        history["test_loss"].append(round(test_loss, 5))
+        history["test_accuracy"].append(round(accuracy, 5))
+        history["epoch_seconds"].append(round(seconds, 3))
+        bar.set_postfix(loss=f"{train_loss:.4f}", acc=f"{accuracy:.2%}")
+        _log(
+            quiet,
+            epoch,
+            config,
+            f"loss {train_loss:.4f}  test loss {test_loss:.4f}  test acc {accuracy:.2%}  {seconds:.1f}s",
+        )
+
+    _, accuracy, predictions = _evaluate_digits(model, x_test, y_test, autocast)
+    per_class = {
+        label: round(float((predictions[y_test == k] == k).float().mean()), 4) for k, label in enumerate(data.labels)
+    }
+    extra = {
+        "dataset": data.name,
+        "split": data.split,
+        "train_size": len(x_train),
+        "test_size": len(x_test),
+        "labels": data.labels,
+        "test_accuracy": round(accuracy, 5),
+        "per_class_accuracy": per_class,
+    }
+    return history, extra
+
+
+@torch.no_grad()
+def _evaluate_digits(model, x, y, autocast, batch: int = 1000):
+    model.eval()
+    logits = []
+    with autocast:
+        for i in range(0, len(x), batch):
+            logits.append(model(x[i : i + batch]).float())
+    logits = torch.cat(logits)
+    predictions = logits.argmax(1)
+    return F.cross_entropy(logits, y).item(), (predictions == y).float().mean().item(), predictions
+
+
+def _train_text(model, spec, config, dev, generator, dataset, data_dir, max_steps, quiet):
+    vocab = corpora.vocab(spec.corpus)
+    pairs = [
+        (torch.tensor([corpora.encode(x, vocab)], device=dev), torch.tensor([corpora.encode(y, vocab)], device=dev))
+        for x, y in corpora.training_pairs(spec.corpus)
+    ]
+    # Group equal lengths into one batch each (longseq: the windows, and the whole sentence).
+    groups: dict[int, list] = {}
+    for x, y in pairs:
+        groups.setdefault(x.shape[1], []).append((x, y))
+    batches = [(torch.cat([x for x, _ in g]), torch.cat([y for _, y in g])) for g in groups.values()]
+    # Next-character accuracy is measured on the whole text from a zero state: every position has its full
+    # left context. (Early positions of longseq's windows see one or two characters, which do not decide
+    # the next one: no model can be right on all of them.)
+    whole = [pairs[0]]
+    V = len(vocab)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    history = {"train_loss": [], "train_accuracy": []}
+    epochs = min(config.epochs, max_steps) if max_steps else config.epochs
+    bar = tqdm(range(1, epochs + 1), desc=spec.name, unit="epoch", disable=quiet, leave=False)
+    for epoch in bar:
+        model.train()
+        optimizer.zero_grad(set_to_none=True)
+        loss = sum(F.cross_entropy(model(x).reshape(-1, V), y.reshape(-1)) for x, y in batches)
+        loss.backward()
+        optimizer.step()
+        accuracy = _text_accuracy(model, whole)
+        history["train_loss"].append(round(loss.item(), 6))
+        history["train_accuracy"].append(round(accuracy, 5))
+        _log(quiet, epoch, config, f"loss {loss.item():.5f}  next-char acc {accuracy:.2%}")
+
+    text = corpora.CORPORA[spec.corpus]
+    prefix_len = corpora.LONGSEQ_WINDOW if spec.corpus == "longseq" else 1
+    generated = generate(model, text[:prefix_len], len(text) - prefix_len, vocab)
+    extra = {
+        "dataset": spec.corpus,
+        "corpus": text,
+        "vocab": vocab,
+        "next_char_accuracy": round(_text_accuracy(model, whole), 5),
+        "generation_prefix": text[:prefix_len],
+        "generated": generated,
+        "generation_matches": generated == text,
+    }
+    if spec.corpus == "longseq":
+        extra["lecture_reconstruction"] = _lecture_reconstruction(model, corpora.training_pairs("longseq")[1:], vocab)
+        extra["lecture_reconstruction_matches"] = extra["lecture_reconstruction"] == text[1:]
+    return history, extra
+
+
+@torch.no_grad()
+def _text_accuracy(model, batches) -> float:
+    model.eval()
+    correct = total = 0
+    for x, y in batches:
+        correct += (model(x).argmax(-1) == y).sum().item()
+        total += y.numel()
+    return correct / total
+
+
+@torch.no_grad()
+def _lecture_reconstruction(model, windows, vocab) -> str:
+    """The lecture's printout: the first window's predictions, then the last prediction of each window."""
+    model.eval()
+    dev = next(model.parameters()).device
+    x = torch.tensor([corpora.encode(w, vocab) for w, _ in windows], device=dev)
+    predicted = model(x).argmax(-1).tolist()
+    return corpora.decode(predicted[0], vocab) + "".join(vocab[row[-1]] for row in predicted[1:])
+
+
+@torch.no_grad()
+def generate(model, prefix: str, length: int, vocab: list[str]) -> str:
+    """Greedy generation carrying the hidden state, one character at a time (what the step model does)."""
+    model.eval()
+    dev = next(model.parameters()).device
+    logits, hidden = model.forward_with_state(torch.tensor([corpora.encode(prefix, vocab)], device=dev))
+    out = list(prefix)
+    for _ in range(length):
+        index = int(logits[0, -1].argmax())
+        out.append(vocab[index])
+        logits, hidden = model.forward_with_state(torch.tensor([[index]], device=dev), hidden)
+    return "".join(out)
+
+
+def _train_points(model, spec, config, dev, generator, dataset, data_dir, max_steps, quiet):
+    x_train, y_train, x_test, y_test = (torch.from_numpy(a).to(dev) for a in load_circles())
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    history = {"train_loss": [], "test_accuracy": []}
+    epochs = min(config.epochs, max_steps) if max_steps else config.epochs
+    bar = tqdm(range(1, epochs + 1), desc="circles", unit="epoch", disable=quiet, leave=False)
+    for epoch in bar:
+        model.train()
+        optimizer.zero_grad(set_to_none=True)
+        loss = F.binary_cross_entropy_with_logits(model(x_train).squeeze(1), y_train)
+        loss.backward()
+        optimizer.step()
+        accuracy = _points_accuracy(model, x_test, y_test)
+        history["train_loss"].append(round(loss.item(), 6))
+        history["test_accuracy"].append(round(accuracy, 5))
+        _log(quiet, epoch, config, f"loss {loss.item():.4f}  held-out acc {accuracy:.2%}")
+    extra = {
+        "dataset": "circles",
+        "split": "make_circles(500, noise=0.2, factor=0.3, random_state=123): first 400 train, last 100 held out",
+        "train_accuracy": round(_points_accuracy(model, x_train, y_train), 5),
+        "test_accuracy": round(_points_accuracy(model, x_test, y_test), 5),
+    }
+    return history, extra
+
+
+@torch.no_grad()
+def _points_accuracy(model, x, y) -> float:
+    model.eval()
+    return ((model(x).squeeze(1) > 0).float() == y).float().mean().item()
+
+
+# ----------------------------------------------------------------------------- reporting
+
+
+def report(folder: Path) -> str:
+    """The README's results table, from the metrics JSON of every run in `folder`."""
+    runs = [json.loads(p.read_text()) for p in sorted(Path(folder).glob("*.json"))]
+    if not runs:
+        raise ZooError(f"no metrics in {folder}; train first: python -m zoo train all")
+    lines = [
+        "| run | task | params | data | result | epochs | wall time | device |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for m in sorted(runs, key=lambda m: list(REGISTRY).index(m["model"]) if m["model"] in REGISTRY else 99):
+        lines.append(f"| {m['run']} | {m['task']} | {m['parameters']:,} | {m['dataset']} | {_headline(m)} | "
+                     f"{m['epochs']} | {m['wall_time_s']:.1f} s | {m['device']} |")  # fmt: skip
+    total = sum(m["wall_time_s"] for m in runs)
+    lines.append(f"\nTotal training time: {total / 60:.1f} min.")
+    return "\n".join(lines)
+
+
+def _headline(metrics: dict) -> str:
+    if metrics["task"] == "text":
+        text = f"next-char acc {metrics['next_char_accuracy']:.2%}, greedy generation reproduces the text: {metrics['generation_matches']}"
+        if "lecture_reconstruction_matches" in metrics:
+            text += f", lecture's window reconstruction matches: {metrics['lecture_reconstruction_matches']}"
+        return text
+    held_out = "held-out" if metrics["task"] == "points" else "test"
+    return f"{held_out} acc {metrics['test_accuracy']:.2%}"
+
+
+def _device_description(dev: torch.device) -> str:
+    if dev.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(dev)})"
+    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+def _plot_curve(history: dict, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+    ax.plot(np.arange(1, len(history["train_loss"]) + 1), history["train_loss"], label="train loss")
+    if "test_loss" in history:
+        ax.plot(np.arange(1, len(history["test_loss"]) + 1), history["test_loss"], label="test loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.set_yscale("log")
+    acc_key = next(k for k in ("test_accuracy", "train_accuracy") if k in history)
+    right = ax.twinx()
+    right.plot(
+        np.arange(1, len(history[acc_key]) + 1), history[acc_key], color="tab:green", label=acc_key.replace("_", " ")
+    )
+    right.set_ylabel("accuracy")
+    fig.legend(loc="upper center", ncol=3, fontsize=8, bbox_to_anchor=(0.5, 0.9))
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
