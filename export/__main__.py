@@ -1,0 +1,99 @@
+"""`python -m export NAME|all` writes models/; `python -m export --check` proves them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m export", description="Export zoo checkpoints to ONNX and prove them."
+    )
+    parser.add_argument("name", nargs="?", help="a trained run (e.g. cnn, cnn-fashion-mnist) or all")
+    parser.add_argument(
+        "--check", action="store_true", help="verify every model in the manifest; non-zero exit on failure"
+    )
+    parser.add_argument("--checkpoints", type=Path, default=Path("models/checkpoints"))
+    parser.add_argument("--out", "--models", dest="out", type=Path, default=Path("models"))
+    parser.add_argument("--no-int8", action="store_true", help="skip the INT8 variants of digit models")
+    args = parser.parse_args(argv)
+    if not args.check and not args.name:
+        parser.error("name a run to export (or all), or pass --check")
+
+    from zoo.models import ZooError
+
+    try:
+        if args.name:
+            export(args.name, args.checkpoints, args.out, int8=not args.no_int8)
+        if args.check:
+            return check(args.out)
+        return 0
+    except ZooError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def export(name: str, checkpoints: Path, out: Path, int8: bool = True) -> list[dict]:
+    from export.card import write_card
+    from export.onnx import export_run, real_inputs, sha256
+    from export.quantize import MAX_ACCURACY_LOSS, accuracy, quantize_digits
+    from zoo.models import REGISTRY
+
+    runs = list(REGISTRY) if name == "all" else [name]
+    manifest_path = out / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())["models"] if manifest_path.is_file() else []
+    written = []
+    for run in runs:
+        entries = export_run(run, checkpoints, out)
+        for entry in entries:
+            entry["checkpoint"] = os.path.relpath(entry["checkpoint"], out)
+        if int8 and entries[0]["task"] == "digits":
+            float_entry = entries[0]
+            int8_path = out / f"{run}-int8.onnx"
+            quantize_digits(out / float_entry["file"], int8_path, float_entry["metrics"]["dataset"])
+            real = real_inputs(float_entry)
+            float_acc = accuracy(out / float_entry["file"], real["image"], real["labels"])
+            int8_acc = accuracy(int8_path, real["image"], real["labels"])
+            if (float_acc - int8_acc) * 100 > MAX_ACCURACY_LOSS:
+                int8_path.unlink()
+                print(f"{run}-int8: not shipped, test accuracy {int8_acc:.2%} vs {float_acc:.2%} float")
+            else:
+                entries.append({
+                    **{k: v for k, v in float_entry.items() if k not in ("test_data",)},
+                    "name": f"{run}-int8", "kind": "int8", "file": int8_path.name, "float_model": run,
+                    "sha256": sha256(int8_path), "bytes": int8_path.stat().st_size,
+                    "metrics": {**float_entry["metrics"], "test_accuracy": round(int8_acc, 5),
+                                "float_test_accuracy_ort": round(float_acc, 5)},
+                })  # fmt: skip
+        names = {e["name"] for e in entries}
+        manifest = [e for e in manifest if e["name"] not in names and e.get("run") != run] + entries
+        for entry in entries:
+            print(f"{entry['name']:<22} {entry['kind']:<5} {entry['bytes'] / 1024:>8.1f} KB  -> {out / entry['file']}")
+        written += entries
+    order = {n: i for i, n in enumerate(REGISTRY)}
+    manifest.sort(key=lambda e: (order.get(e["model"], len(order)), e["run"], e["name"]))
+    manifest_path.write_text(json.dumps({"format": 1, "models": manifest}, indent=2) + "\n")
+    write_card(manifest, out / "README.md")
+    return written
+
+
+def check(models_dir: Path) -> int:
+    from export.verify import ATOL, RTOL, check_all, format_table
+
+    rows, failures = check_all(models_dir)
+    print(format_table(rows))
+    checks = sum(r.checks for r in rows)
+    print(
+        f"\n{len(rows)} models verified ({checks} output comparisons, tolerance max abs diff <= {ATOL:g} + {RTOL:g} x max|PyTorch output|), {len(failures)} failed"
+    )
+    for failure in failures:
+        print(f"FAIL {type(failure).__name__}: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

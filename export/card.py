@@ -1,0 +1,75 @@
+"""models/README.md, the model card, written from the manifest so its figures cannot drift from the files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from zoo.models import get_spec
+
+_HEADER = """# Model card: lecture-zoo ONNX models
+
+Written by `python -m export all` from `manifest.json`; do not edit by hand. Every file is verified
+against its PyTorch checkpoint by `python -m export --check` (see the top-level README for the table).
+
+All files are self-contained ONNX (opset {opset}), run in any ONNX Runtime (Python, Node, web, C++, ...)
+without this repository. Each carries its contract in `metadata_props` (task, labels or vocab, input
+contract, metrics, checkpoint sha256), and a `test_data/<name>/test_data_set_0/` folder in the ONNX
+backend-test layout (`input_N.pb`, `output_N.pb`, expected outputs from PyTorch on real samples).
+
+## Preprocessing for the digit models
+Input `image`: float32 `[N,1,28,28]`, values in [0,1], **white ink on black**. From a photo or a canvas:
+find the ink (alpha channel if the background is transparent, else the pixels that differ from the
+background), crop to it, fit it into 20x20 keeping the aspect ratio, paste it into 28x28 so that its centre
+of mass is at the centre (the MNIST recipe). `demo/preprocess.py` does exactly this without torch.
+
+## Use from Python
+```python
+import numpy as np, onnxruntime as ort
+session = ort.InferenceSession("models/cnn.onnx")
+logits, probabilities = session.run(None, {{"image": np.zeros((1, 1, 28, 28), np.float32)}})
+```
+Char models: `session.run(None, {{"indices": np.array([[3, 1, 4]], np.int64)}})`; step models take
+`index` `[N]` and `hidden` `[layers,N,hidden_size]` (zeros to start) and return `hidden_out` to feed back.
+
+## Use from JavaScript (onnxruntime-node; onnxruntime-web is the same API)
+```js
+const ort = require("onnxruntime-node");
+const session = await ort.InferenceSession.create("models/cnn.onnx");
+const image = new ort.Tensor("float32", new Float32Array(28 * 28), [1, 1, 28, 28]);
+const {{ logits, probabilities }} = await session.run({{ image }});
+```
+`tests/node/check_models.mjs` runs every model on its `test_data_set_0` this way.
+
+## Models
+| name | kind | task | architecture | parameters | file | size | accuracy |
+|---|---|---|---|---|---|---|---|
+"""
+
+
+def _accuracy(entry: dict) -> str:
+    m = entry["metrics"]
+    if entry["task"] == "text":
+        return f"next-char {m['next_char_accuracy']:.1%}; generation reproduces text: {m['generation_matches']}"
+    return f"{m['test_accuracy']:.2%} test ({m['dataset']})"
+
+
+def _io(spec: dict) -> str:
+    return ", ".join(f"`{name}` {v.get('dtype', 'float32')} {v['shape']}" for name, v in spec.items())
+
+
+def write_card(manifest: list[dict], path: Path) -> None:
+    opsets = sorted({str(e["opset"]) for e in manifest})
+    lines = [_HEADER.format(opset="/".join(opsets))]
+    for e in manifest:
+        lines.append(f"| {e['name']} | {e['kind']} | {e['task']} | {get_spec(e['model']).description} | "
+                     f"{e['parameters']:,} | `{e['file']}` | {e['bytes'] / 1024:,.1f} KB | {_accuracy(e)} |")  # fmt: skip
+    lines.append("\n## Inputs and outputs\n")
+    for e in manifest:
+        extra = ""
+        if "labels" in e:
+            extra = f"  Labels: {', '.join(e['labels'])}.\n"
+        if "vocab" in e:
+            extra = f"  Vocabulary ({len(e['vocab'])}): `{''.join(e['vocab'])!r}`.\n"
+        lines.append(f"- **{e['name']}** ({e['kind']}): inputs {_io(e['inputs'])}; outputs {_io(e['outputs'])}.\n"
+                     f"  {e.get('input_contract', '')}\n{extra}")  # fmt: skip
+    path.write_text("\n".join(lines))

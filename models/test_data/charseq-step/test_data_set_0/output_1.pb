@@ -1,0 +1,2 @@
+
+BprobabilitiesJ((|=T{=÷æ>—y=oûz=†»y=Í¸z=ï—y=nÔz=%4{=

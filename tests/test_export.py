@@ -1,0 +1,192 @@
+"""export/: ONNX export of every architecture, the proof, and the proof's ability to catch a bad file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import numpy_helper
+
+from export.__main__ import export
+from export.onnx import sha256
+from export.verify import ChecksumMismatch, ValuesMismatch, check_all, load_manifest
+from zoo.models import REGISTRY
+from zoo.train import train
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tiny_zoo(tmp_path_factory) -> Path:
+    """Every architecture trained for a few steps, exported (cnn also as int8) into a fresh models dir."""
+    root = tmp_path_factory.mktemp("zoo")
+    for name in REGISTRY:
+        train(name, epochs=2, max_steps=2, out=root / "checkpoints", quiet=True)
+    for name in REGISTRY:
+        export(name, root / "checkpoints", root / "models", int8=name == "cnn")
+    return root / "models"
+
+
+def _copy(models: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "models"
+    shutil.copytree(models, copy)
+    shutil.copytree(models.parent / "checkpoints", tmp_path / "checkpoints")
+    return copy
+
+
+def test_every_architecture_exports_and_verifies(tiny_zoo):
+    rows, failures = check_all(tiny_zoo)
+    assert failures == []
+    names = {r.name for r in rows}
+    assert set(REGISTRY) <= names
+    assert {"hihello-step", "charseq-step", "longseq-step", "longseq-gru-step"} <= names
+    assert all(r.max_abs <= 1e-5 for r in rows)
+    assert all(r.checks > 0 for r in rows if r.kind != "int8")
+
+
+def test_manifest_entries_are_complete(tiny_zoo):
+    entries = {e["name"]: e for e in load_manifest(tiny_zoo)}
+    for entry in entries.values():
+        for key in ("name", "task", "file", "sha256", "kind", "inputs", "outputs", "metrics"):
+            assert key in entry, (entry["name"], key)
+        assert entry["sha256"] == sha256(tiny_zoo / entry["file"])
+    assert entries["longseq"]["vocab"] == entries["longseq-step"]["vocab"] and len(entries["longseq"]["vocab"]) == 25
+    # A few-step cnn may lose more than 0.3 points when quantised; then the rule keeps it out.
+    assert entries.get("cnn-int8", {"kind": "int8"})["kind"] == "int8"
+    assert entries["cnn"]["inputs"] == {"image": {"shape": ["N", 1, 28, 28], "dtype": "float32"}}
+    assert (tiny_zoo / "README.md").read_text().count("| longseq-step | step |") == 1
+
+
+def test_files_are_self_contained_and_carry_metadata(tiny_zoo):
+    assert not list(tiny_zoo.glob("*.data")), "the weights must live inside the .onnx files"
+    for name in ("cnn", "longseq-step", "circles"):
+        props = {p.key: p.value for p in onnx.load(str(tiny_zoo / f"{name}.onnx")).metadata_props}
+        assert {"task", "kind", "input_contract", "metrics", "checkpoint_sha256"} <= set(props)
+    props = {p.key: p.value for p in onnx.load(str(tiny_zoo / "charseq.onnx")).metadata_props}
+    assert json.loads(props["vocab"]) == sorted(set("if you want you"))
+    props = {p.key: p.value for p in onnx.load(str(tiny_zoo / "cnn.onnx")).metadata_props}
+    assert json.loads(props["labels"]) == [str(d) for d in range(10)]
+
+
+def test_char_models_take_any_length_and_batch(tiny_zoo):
+    session = ort.InferenceSession(str(tiny_zoo / "longseq.onnx"))
+    for batch, length in ((1, 1), (5, 7), (2, 10), (3, 250)):
+        logits, probabilities = session.run(None, {"indices": np.zeros((batch, length), np.int64)})
+        assert logits.shape == (batch, length, 25)
+        np.testing.assert_allclose(probabilities.sum(-1), 1, atol=1e-5)
+
+
+def test_digit_and_point_models_take_any_batch(tiny_zoo):
+    for name, feed in (("cnn-bn", lambda n: {"image": np.zeros((n, 1, 28, 28), np.float32)}),
+                       ("circles", lambda n: {"points": np.zeros((n, 2), np.float32)})):  # fmt: skip
+        session = ort.InferenceSession(str(tiny_zoo / f"{name}.onnx"))
+        for n in (1, 2, 17, 300):
+            assert session.run(None, feed(n))[0].shape[0] == n
+
+
+def test_test_data_sets_match_the_onnx_backend_layout(tiny_zoo):
+    entry = next(e for e in load_manifest(tiny_zoo) if e["name"] == "longseq-step")
+    folder = tiny_zoo / entry["test_data"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "input_0.pb",
+        "input_1.pb",
+        "output_0.pb",
+        "output_1.pb",
+        "output_2.pb",
+    ]
+    tensor = onnx.TensorProto()
+    tensor.ParseFromString((folder / "input_1.pb").read_bytes())
+    assert tensor.name == "hidden" and list(tensor.dims) == [2, 1, 25]
+
+
+def test_corrupted_file_is_caught_by_sha256(tiny_zoo, tmp_path):
+    models = _copy(tiny_zoo, tmp_path)
+    with open(models / "cnn-small.onnx", "ab") as f:
+        f.write(b"\0")
+    _, failures = check_all(models)
+    assert len(failures) == 1 and isinstance(failures[0], ChecksumMismatch)
+    assert "cnn-small" in str(failures[0]) and "sha256" in str(failures[0])
+
+
+def _perturb(models: Path, name: str, delta: float) -> None:
+    """Nudge the first float initializer of an ONNX file and re-sign it in the manifest (so sha256 passes)."""
+    path = models / f"{name}.onnx"
+    model = onnx.load(str(path))
+    init = next(t for t in model.graph.initializer if t.data_type == onnx.TensorProto.FLOAT and np.prod(t.dims) > 1)
+    array = numpy_helper.to_array(init).copy()
+    array.flat[0] += delta
+    init.CopyFrom(numpy_helper.from_array(array, init.name))
+    onnx.save(model, str(path))
+    manifest_path = models / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    for entry in manifest["models"]:
+        if entry["name"] == name:
+            entry["sha256"] = sha256(path)
+    manifest_path.write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize("name", ["cnn", "longseq", "longseq-step"])
+def test_perturbed_weights_fail_the_equivalence_check(tiny_zoo, tmp_path, name):
+    models = _copy(tiny_zoo, tmp_path)
+    _perturb(models, name, 0.05)
+    _, failures = check_all(models)
+    mine = [f for f in failures if str(f).startswith(f"{name}:")]
+    assert len(mine) == 1 and isinstance(mine[0], ValuesMismatch)
+    message = str(mine[0])
+    assert "output 'logits'" in message and "tolerance 1e-05" in message and "max abs diff" in message
+
+
+def test_check_cli_exits_nonzero_on_failure(tiny_zoo, tmp_path):
+    models = _copy(tiny_zoo, tmp_path)
+    (models / "circles.onnx").write_bytes(b"not onnx")
+    out = subprocess.run([sys.executable, "-m", "export", "--check", "--models", str(models)],
+                         capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+    assert out.returncode == 1
+    assert "FAIL ChecksumMismatch: circles:" in out.stderr
+
+
+def test_export_of_an_untrained_run_says_how_to_train_it(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "export", "cnn", "--checkpoints", str(tmp_path)],
+                         capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+    assert out.returncode == 2 and "python -m zoo train cnn" in out.stderr
+
+
+# ----------------------------------------------------------------------------- the committed models
+
+
+def test_committed_models_pass_the_check():
+    out = subprocess.run([sys.executable, "-m", "export", "--check"], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert ", 0 failed" in out.stdout
+
+
+def test_committed_models_cover_the_zoo():
+    entries = {e["name"]: e for e in load_manifest(ROOT / "models")}
+    assert set(REGISTRY) <= set(entries)
+    for name in ("mlp", "cnn", "cnn-small", "cnn-bn"):
+        assert f"{name}-int8" in entries, f"{name}-int8 was not shipped"
+    assert entries["cnn"]["metrics"]["test_accuracy"] >= 0.985
+
+
+def test_committed_models_run_in_onnxruntime_node():
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed")
+    if not (ROOT / "node_modules" / "onnxruntime-node").is_dir():
+        pytest.skip("onnxruntime-node is not installed (npm install; .ci/run does it)")
+    out = subprocess.run([node, "tests/node/check_models.mjs", "models"], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    results = {r["name"]: r for r in json.loads(out.stdout)["results"]}
+    expected = {e["name"] for e in load_manifest(ROOT / "models") if "test_data" in e}
+    assert set(results) == expected
+    for name, result in results.items():
+        for output, diff in result["outputs"].items():
+            assert diff <= 1e-5, f"{name}.{output}: onnxruntime-node differs from PyTorch by {diff}"
