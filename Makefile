@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: setup serve-setup train models test lint
+.PHONY: setup serve-setup demo train models test lint
 
 # Everything: training (torch), export, demo, tests; and onnxruntime-node (when npm exists) for the test
 # that runs the models in another runtime. Its install script would fetch CUDA binaries from nuget; the
@@ -22,6 +22,9 @@ $(VENV)/.serve: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -e .
 	touch $@
+
+demo: serve-setup
+	$(PY) -m demo
 
 train: setup
 	$(PY) -m zoo train all

@@ -64,7 +64,16 @@ def export_run(run: str, checkpoints: Path, out: Path) -> list[dict]:
     if spec.task == "digits":
         entries.append(_export_one(DigitsGraph(model), run, "full", common, out, labels=metrics["labels"]))
     elif spec.task == "points":
-        entries.append(_export_one(PointsGraph(model), run, "full", common, out))
+        x_train, y_train, x_test, y_test = load_circles()
+        points = {  # for the demo's plot, which must not need sklearn
+            "train": [
+                [round(float(a), 4), round(float(b), 4), int(c)] for (a, b), c in zip(x_train, y_train, strict=True)
+            ],
+            "held_out": [
+                [round(float(a), 4), round(float(b), 4), int(c)] for (a, b), c in zip(x_test, y_test, strict=True)
+            ],
+        }
+        entries.append(_export_one(PointsGraph(model), run, "full", {**common, "points": points}, out))
     else:
         vocab = metrics["vocab"]
         extra = {"vocab": vocab, "layers": model.num_layers, "hidden_size": model.vocab_size}

@@ -1,0 +1,33 @@
+"""`python -m demo [--host 127.0.0.1] [--port 7860] [--models models/]`: serve the app locally."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m demo", description="Serve the digits / text / points demo.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
+    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--models", default="models", help="folder with manifest.json and the ONNX files")
+    args = parser.parse_args(argv)
+
+    from demo.app import MAX_UPLOAD, build_app
+    from demo.runtime import ManifestError, Zoo
+
+    try:
+        zoo = Zoo(args.models)
+    except ManifestError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    import onnxruntime
+
+    print(f"ONNX Runtime {onnxruntime.__version__}, execution provider: {zoo.provider}; "
+          f"{len(zoo.models)} models from {args.models}/manifest.json (sha256 checked)")  # fmt: skip
+    build_app(zoo=zoo).launch(server_name=args.host, server_port=args.port, share=False, max_file_size=MAX_UPLOAD)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

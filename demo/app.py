@@ -1,0 +1,247 @@
+"""The Gradio app: digits (sketch or upload), text (next character, generation), points (circles).
+
+API endpoints (gradio_client): classify_digit(image, model), predict_text(model, text),
+generate_text(model, prefix, length, temperature), classify_point(x, y). Every bad input becomes a
+gr.Error whose message says what was wrong and what is accepted.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+from PIL import Image, ImageDraw
+
+from demo.preprocess import NotADigit, open_image, to_mnist_frame
+from demo.runtime import MAX_GENERATE, MAX_TEMPERATURE, MAX_TEXT, BadRequest, Zoo
+
+MAX_UPLOAD = "10mb"
+PLANE = 1.5  # the circles plot spans [-PLANE, PLANE] on both axes
+PLOT_SIZE = 360
+
+
+class UploadedImage(gr.Image):
+    """gr.Image that passes the file as uploaded (alpha and mode intact) and answers a non-image clearly.
+
+    Gradio opens the upload with Pillow before our function runs; a file that is not an image fails there
+    with Pillow's own message. This turns that into the same message the rest of the app gives.
+    """
+
+    def get_block_name(self) -> str:
+        return "image"
+
+    def preprocess(self, payload):
+        try:
+            return super().preprocess(payload)
+        except Exception as error:  # Pillow's UnidentifiedImageError, decompression-bomb errors, ...
+            name = getattr(payload, "orig_name", None) or "the upload"
+            raise gr.Error(
+                f"{name} is not an image Pillow can read ({type(error).__name__}). "
+                "Upload a PNG, JPEG, GIF, BMP, TIFF or WebP picture of one digit."
+            ) from None
+
+
+def _frame_picture(frame: np.ndarray) -> np.ndarray:
+    """The 28x28 frame, 6x larger with visible pixels, for the UI."""
+    return np.kron((frame * 255).astype(np.uint8), np.ones((6, 6), dtype=np.uint8))
+
+
+def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None) -> gr.Blocks:
+    zoo = zoo or Zoo(models_dir)
+    digit_models = zoo.digit_models()
+    text_models = zoo.text_models()
+    best = digit_models[0]
+
+    def describe(name: str) -> str:
+        entry = zoo.models[name].entry
+        return f"{name} ({entry['kind']}, {entry['metrics']['test_accuracy']:.1%} on mnist-5k test)"
+
+    # ------------------------------------------------------------------ digits
+
+    def classify(image, model: str):
+        """Image (path, Pillow image or numpy array) -> (label, frame, info). Raises NotADigit/BadRequest."""
+        started = time.perf_counter()
+        if isinstance(image, (str, Path)):
+            image = open_image(image)
+        frame = to_mnist_frame(image)
+        prepared = time.perf_counter() - started
+        confidences, inference = zoo.classify(model, frame)
+        info = (f"**{describe(model)}** answered in {inference * 1e3:.2f} ms "
+                f"(preprocessing {prepared * 1e3:.1f} ms) on {zoo.provider}.")  # fmt: skip
+        return confidences, _frame_picture(frame), info
+
+    def classify_sketch(sketch, model: str):
+        composite = (sketch or {}).get("composite")
+        if composite is None:
+            return None, None, "Draw a digit on the canvas."
+        try:
+            return classify(composite, model)
+        except NotADigit:
+            return None, None, "Draw a digit on the canvas: it is blank."
+        except BadRequest as error:
+            raise gr.Error(str(error)) from None
+
+    def classify_digit(image: str | None, model: str = best):
+        """An image file of any size and mode -> top-3 digits with confidences."""
+        if image is None:
+            raise gr.Error("No image was sent. Upload a picture of one digit (PNG, JPEG, ...).")
+        try:
+            return classify(image, model)
+        except (NotADigit, BadRequest) as error:
+            raise gr.Error(str(error)) from None
+
+    # ------------------------------------------------------------------ text
+
+    def predict_text(model: str, text: str):
+        """The next-character prediction at every position (same length as text), and a table."""
+        try:
+            predicted, probabilities = zoo.predict_next(model, text)
+        except BadRequest as error:
+            raise gr.Error(str(error)) from None
+        return predicted, _prediction_table(text, predicted, probabilities, zoo.models[model].entry["vocab"])
+
+    def generate_text(model: str, prefix: str, length: float, temperature: float = 0.0):
+        """prefix followed by `length` generated characters (greedy at temperature 0)."""
+        try:
+            if length is None:
+                raise BadRequest(f"The length is missing: give a whole number from 1 to {MAX_GENERATE:,}.")
+            return zoo.generate(model, prefix, length, float(temperature or 0))
+        except BadRequest as error:
+            raise gr.Error(str(error)) from None
+
+    # ------------------------------------------------------------------ points
+
+    def classify_point(x: float, y: float):
+        if x is None or y is None or not (np.isfinite(x) and np.isfinite(y)):
+            raise gr.Error("Give both coordinates as numbers, e.g. x = 0.2, y = -0.5.")
+        p = float(zoo.point_probability(np.array([[x, y]]))[0])
+        return {"inner circle (1)": p, "outer circle (0)": 1 - p}, _circles_plot(zoo, (x, y))
+
+    def click_point(event: gr.SelectData):
+        px, py = event.index
+        x = (px / PLOT_SIZE * 2 - 1) * PLANE
+        y = (1 - py / PLOT_SIZE * 2) * PLANE
+        label, plot = classify_point(x, y)
+        return round(x, 3), round(y, 3), label, plot
+
+    # ------------------------------------------------------------------ layout
+
+    with gr.Blocks(title="lecture-zoo: digits, text, points on ONNX Runtime") as app:
+        gr.Markdown(
+            "# lecture-zoo\nThe lectures' models (MNIST CNNs, hihello/charseq/longseq RNNs, the circles net), "
+            f"served from verified ONNX files by ONNX Runtime ({zoo.provider}). No PyTorch at serving time."
+        )
+        with gr.Tab("Digits"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    model = gr.Dropdown(digit_models, value=best, label="model",
+                                        info="digit models in the manifest, most accurate first")  # fmt: skip
+                    with gr.Tab("Draw"):
+                        sketch = gr.Sketchpad(
+                            label="Draw a digit (pick the brush on the left)", type="numpy", image_mode="RGBA",
+                            canvas_size=(420, 420), layers=False, transforms=(),
+                            brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
+                        )  # fmt: skip
+                    with gr.Tab("Upload"):
+                        upload = UploadedImage(label="image", type="filepath", image_mode=None,
+                                               sources=["upload", "clipboard"], height=300)  # fmt: skip
+                with gr.Column(scale=2):
+                    label = gr.Label(num_top_classes=3, label="prediction")
+                    frame = gr.Image(label="what the model sees (28x28)", height=180, interactive=False)
+                    info = gr.Markdown("Draw a digit on the canvas, or upload a picture of one.")
+            sketch.change(classify_sketch, [sketch, model], [label, frame, info], api_name=False,
+                          trigger_mode="always_last", show_progress="hidden")  # fmt: skip
+            upload.change(classify_digit, [upload, model], [label, frame, info], api_name="classify_digit")
+            model.change(classify_sketch, [sketch, model], [label, frame, info], api_name=False)
+
+        with gr.Tab("Text"):
+            with gr.Row():
+                text_model = gr.Dropdown(text_models, value=text_models[0], label="model")
+                text = gr.Textbox(label="text", value="hihell", max_length=MAX_TEXT,
+                                  info=f"up to {MAX_TEXT} characters from the model's vocabulary")  # fmt: skip
+            predicted = gr.Textbox(label="next character at every position", interactive=False)
+            table = gr.HTML()
+            gr.Markdown("### Continue the text (the step model, one character at a time)")
+            with gr.Row():
+                # No minimum/maximum on the component: generate_text's own message names the field and range.
+                length = gr.Number(value=20, precision=0, label="length", info=f"1 to {MAX_GENERATE} characters")
+                temperature = gr.Slider(0, MAX_TEMPERATURE, value=0, step=0.1, label="temperature",
+                                        info="0 = greedy")  # fmt: skip
+                go = gr.Button("Continue", variant="primary")
+            generated = gr.Textbox(label="generated", interactive=False)
+            text.change(predict_text, [text_model, text], [predicted, table], api_name="predict_text",
+                        trigger_mode="always_last", show_progress="hidden")  # fmt: skip
+            text_model.change(_example_text(zoo), text_model, text, api_name=False)
+            go.click(generate_text, [text_model, text, length, temperature], generated, api_name="generate_text")
+            app.load(predict_text, [text_model, text], [predicted, table], api_name=False)
+
+        with gr.Tab("Points"):
+            with gr.Row():
+                with gr.Column():
+                    plot = gr.Image(value=_circles_plot(zoo, None), label="click a point", interactive=False,
+                                    height=PLOT_SIZE, width=PLOT_SIZE)  # fmt: skip
+                with gr.Column():
+                    px = gr.Number(value=0.0, label="x")
+                    py = gr.Number(value=0.0, label="y")
+                    ask = gr.Button("Classify point")
+                    point_label = gr.Label(label="probability")
+                    entry = zoo.models["circles"].entry
+                    gr.Markdown(f"The seed-004 net (2-4-1, sigmoid), {entry['metrics']['test_accuracy']:.0%} on "
+                                "100 held-out points. Blue: the model says inner circle; red: outer.")  # fmt: skip
+            ask.click(classify_point, [px, py], [point_label, plot], api_name="classify_point")
+            plot.select(click_point, None, [px, py, point_label, plot], api_name=False)
+        app.queue(default_concurrency_limit=8)
+    return app
+
+
+def _example_text(zoo: Zoo):
+    def example(model: str) -> str:
+        corpus = zoo.models[model].entry["metrics"].get("dataset", "")
+        return {"hihello": "hihell", "charseq": "if you wan"}.get(corpus, "if you want to build a ship")
+
+    return example
+
+
+def _prediction_table(text: str, predicted: str, probabilities: np.ndarray, vocab: list[str], top: int = 3) -> str:
+    """Per position: the input character, then the top-k next characters shaded by probability."""
+    shown = min(len(text), 80)
+    order = np.argsort(-probabilities[:shown], axis=1)[:, :top]
+    cells = []
+    for t in range(shown):
+        rows = "".join(
+            f'<div style="background:rgba(37,99,235,{probabilities[t, k]:.2f});padding:1px 3px">'
+            f"{html.escape(repr(vocab[k])[1:-1])} {probabilities[t, k]:.2f}</div>"
+            for k in order[t]
+        )
+        cells.append(
+            f'<td style="vertical-align:top;text-align:center"><b>{html.escape(repr(text[t])[1:-1])}</b>{rows}</td>'
+        )
+    more = f"<p>(first {shown} of {len(text)} positions)</p>" if shown < len(text) else ""
+    return f'<div style="overflow-x:auto"><table style="font-family:monospace;font-size:12px"><tr>{"".join(cells)}</tr></table></div>{more}'
+
+
+def _circles_plot(zoo: Zoo, point: tuple[float, float] | None) -> np.ndarray:
+    """The decision boundary over the plane, the training points, and the asked point (numpy + Pillow)."""
+    n = PLOT_SIZE
+    axis = np.linspace(-PLANE, PLANE, n, dtype=np.float32)
+    xs, ys = np.meshgrid(axis, axis[::-1])
+    p = zoo.point_probability(np.stack([xs.ravel(), ys.ravel()], 1)).reshape(n, n)
+    red, blue = np.array([239, 154, 154]), np.array([144, 180, 239])
+    shade = (p[..., None] * blue + (1 - p[..., None]) * red).astype(np.uint8)
+    shade[np.abs(p - 0.5) < 0.01] = 60  # the p = 0.5 boundary
+    image = Image.fromarray(shade)
+    draw = ImageDraw.Draw(image)
+
+    def to_pixel(x: float, y: float) -> tuple[float, float]:
+        return (x / PLANE + 1) / 2 * n, (1 - y / PLANE) / 2 * n
+
+    for x, y, c in zoo.models["circles"].entry["points"]["train"]:
+        u, v = to_pixel(x, y)
+        draw.ellipse([u - 2, v - 2, u + 2, v + 2], fill=(30, 60, 180) if c else (180, 30, 30))
+    if point is not None:
+        u, v = to_pixel(*point)
+        draw.ellipse([u - 6, v - 6, u + 6, v + 6], outline=(0, 0, 0), width=3)
+    return np.asarray(image)

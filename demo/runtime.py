@@ -1,0 +1,175 @@
+"""ONNX Runtime sessions for every model in the manifest, created once, checked against their sha256.
+
+This is all the demo knows of the models: `models/manifest.json` and the ONNX files. No torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from zoo.corpora import decode, encode
+
+MAX_TEXT = 1000  # characters a request may send to predict_text
+MAX_GENERATE = 1000  # characters generate_text may add
+MAX_TEMPERATURE = 5.0
+
+
+class ManifestError(RuntimeError):
+    """The models folder does not match its manifest: a file is missing or altered."""
+
+
+class BadRequest(ValueError):
+    """A request the models cannot answer; the message says what was wrong and what is accepted."""
+
+
+def providers() -> list[str]:
+    """CUDA when onnxruntime-gpu sees a GPU, else the CPU."""
+    available = ort.get_available_providers()
+    return (
+        ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        if "CUDAExecutionProvider" in available
+        else ["CPUExecutionProvider"]
+    )
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass
+class Model:
+    entry: dict
+    session: ort.InferenceSession
+
+    @property
+    def name(self) -> str:
+        return self.entry["name"]
+
+    def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        return self.session.run(None, feeds)
+
+
+class Zoo:
+    """The served models, by manifest name."""
+
+    def __init__(self, models_dir: str | Path = "models"):
+        self.models_dir = Path(models_dir)
+        manifest = self.models_dir / "manifest.json"
+        if not manifest.is_file():
+            raise ManifestError(f"no manifest at {manifest}: point --models at a folder made by `python -m export all`")
+        entries = json.loads(manifest.read_text())["models"]
+        self.providers = providers()
+        self.models: dict[str, Model] = {}
+        for entry in entries:
+            path = self.models_dir / entry["file"]
+            if not path.is_file():
+                raise ManifestError(f"{path} is listed in {manifest} but missing")
+            if _sha256(path) != entry["sha256"]:
+                raise ManifestError(
+                    f"{path} does not match the sha256 in {manifest}: altered or corrupted; refusing to serve it"
+                )
+            self.models[entry["name"]] = Model(entry, ort.InferenceSession(str(path), providers=self.providers))
+        self.provider = self.models[next(iter(self.models))].session.get_providers()[0] if self.models else "none"
+
+    # ------------------------------------------------------------------ lists for the UI
+
+    def names(self, task: str, kinds: tuple[str, ...] = ("full", "int8")) -> list[str]:
+        return [m.name for m in self.models.values() if m.entry["task"] == task and m.entry["kind"] in kinds]
+
+    def digit_models(self) -> list[str]:
+        """Digit models, most accurate first (float before int8 on a tie)."""
+        names = self.names("digits")
+        return sorted(
+            names,
+            key=lambda n: (-self.models[n].entry["metrics"]["test_accuracy"], self.models[n].entry["kind"] != "full"),
+        )
+
+    def text_models(self) -> list[str]:
+        return self.names("text", ("full",))
+
+    def get(self, name: str, task: str) -> Model:
+        model = self.models.get(name)
+        if model is None or model.entry["task"] != task:
+            known = ", ".join(self.names(task, ("full", "int8")))
+            raise BadRequest(f"Unknown model {name!r}. Choose one of: {known}.")
+        return model
+
+    # ------------------------------------------------------------------ digits
+
+    def classify(self, name: str, frame: np.ndarray) -> tuple[dict[str, float], float]:
+        """A 28x28 frame -> ({label: probability}, seconds of inference)."""
+        model = self.get(name, "digits")
+        started = time.perf_counter()
+        probabilities = model.run({"image": frame.reshape(1, 1, 28, 28).astype(np.float32)})[1][0]
+        elapsed = time.perf_counter() - started
+        return dict(zip(model.entry["labels"], map(float, probabilities), strict=True)), elapsed
+
+    # ------------------------------------------------------------------ text
+
+    def _encode(self, model: Model, text: str, what: str) -> np.ndarray:
+        if not isinstance(text, str) or text == "":
+            raise BadRequest(f"The {what} is empty. Type at least one character of: {_allowed(model)}.")
+        if len(text) > MAX_TEXT:
+            raise BadRequest(f"The {what} is {len(text):,} characters long; the limit is {MAX_TEXT:,}.")
+        try:
+            return np.array([encode(text, model.entry["vocab"])], dtype=np.int64)
+        except ValueError:
+            unknown = sorted({c for c in text if c not in model.entry["vocab"]})
+            raise BadRequest(
+                f"{model.name} does not know the characters {', '.join(map(repr, unknown))}. "
+                f"It knows only: {_allowed(model)}."
+            ) from None
+
+    def predict_next(self, name: str, text: str) -> tuple[str, np.ndarray]:
+        """The next-character prediction at every position, and the probabilities [T, V]."""
+        model = self.get(name, "text")
+        indices = self._encode(model, text, "text")
+        _, probabilities = model.run({"indices": indices})
+        return decode(probabilities[0].argmax(-1), model.entry["vocab"]), probabilities[0]
+
+    def generate(self, name: str, prefix: str, length: int, temperature: float = 0.0, seed: int = 0) -> str:
+        """`prefix` followed by `length` characters, one step-model call per character."""
+        model = self.get(name, "text")
+        step = self.models.get(f"{model.entry['run']}-step")
+        if step is None:
+            raise BadRequest(f"{name} has no step model in the manifest; re-export it with python -m export {name}")
+        if isinstance(length, float) and not length.is_integer() or not isinstance(length, (int, float)):
+            raise BadRequest(f"The length must be a whole number from 1 to {MAX_GENERATE:,}; got {length!r}.")
+        length = int(length)
+        if not 1 <= length <= MAX_GENERATE:
+            raise BadRequest(f"The length must be from 1 to {MAX_GENERATE:,} characters; got {length:,}.")
+        if not 0 <= temperature <= MAX_TEMPERATURE:
+            raise BadRequest(f"The temperature must be from 0 (greedy) to {MAX_TEMPERATURE:g}; got {temperature:g}.")
+        indices = self._encode(model, prefix, "prefix")[0]
+        vocab = step.entry["vocab"]
+        hidden = np.zeros((step.entry["layers"], 1, step.entry["hidden_size"]), dtype=np.float32)
+        rng = np.random.default_rng(seed)
+        for index in indices:  # read the prefix
+            logits, _, hidden = step.run({"index": np.array([index]), "hidden": hidden})
+        out = []
+        for _ in range(length):
+            if temperature == 0:
+                index = int(logits[0].argmax())
+            else:
+                p = np.exp((logits[0] - logits[0].max()) / temperature)
+                index = int(rng.choice(len(vocab), p=p / p.sum()))
+            out.append(vocab[index])
+            logits, _, hidden = step.run({"index": np.array([index]), "hidden": hidden})
+        return prefix + "".join(out)
+
+    # ------------------------------------------------------------------ points
+
+    def point_probability(self, points: np.ndarray) -> np.ndarray:
+        model = self.get("circles", "points")
+        return model.run({"points": np.asarray(points, dtype=np.float32).reshape(-1, 2)})[1][:, 0]
+
+
+def _allowed(model: Model) -> str:
+    return " ".join(repr(c) for c in model.entry["vocab"])

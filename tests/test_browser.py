@@ -1,0 +1,92 @@
+"""A real browser: Chromium driven by Playwright draws a digit on the Sketchpad and reads the prediction.
+
+Screenshots land in test-artifacts/ (look at them: they are the demo as a person sees it).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def page(demo_url):
+    playwright = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
+    )
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium; .ci/run does it)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync"])  # fmt: skip
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(demo_url, wait_until="networkidle")
+        yield page
+        browser.close()
+
+
+def _stroke(page, points, box):
+    """One mouse stroke through `points` given in [0, 1] of the drawing square at the canvas centre."""
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    side = 0.7 * min(box["width"], box["height"])
+
+    def at(u, v):
+        return cx + (u - 0.5) * side, cy + (v - 0.5) * side
+
+    page.mouse.move(*at(*points[0]))
+    page.mouse.down()
+    for (u0, v0), (u1, v1) in zip(points, points[1:], strict=False):
+        for t in range(1, 16):
+            page.mouse.move(*at(u0 + (u1 - u0) * t / 15, v0 + (v1 - v0) * t / 15))
+    page.mouse.up()
+
+
+def _prediction(page) -> str:
+    label = page.get_by_test_id("label-output-value")
+    label.wait_for(timeout=30_000)
+    return label.inner_text().strip()
+
+
+def test_drawing_a_digit_gets_it_recognised(page):
+    page.get_by_role("button", name="Brush").first.click()
+    canvas = page.locator("canvas").last
+    box = canvas.bounding_box()
+    _stroke(page, [(0.2, 0.15), (0.8, 0.15), (0.45, 0.9)], box)  # a 7: the bar, then the stem
+    page.wait_for_function(
+        "() => { const el = document.querySelector('[data-testid=label-output-value]'); return el && el.innerText.trim() }",
+        timeout=30_000,
+    )
+    page.screenshot(path=str(ARTIFACTS / "digits.png"))
+    assert _prediction(page) == "7"
+    assert "answered in" in page.get_by_text("answered in").first.inner_text()
+
+
+def test_clearing_the_canvas_asks_for_a_digit(page):
+    page.get_by_role("button", name="Clear canvas").click()
+    page.get_by_text("Draw a digit on the canvas").first.wait_for(timeout=30_000)
+
+
+def test_text_tab_predicts_next_characters(page):
+    page.get_by_role("tab", name="Text").click()
+    box = page.locator("textarea:visible").first  # the text input: first textbox of the Text tab
+    page.wait_for_function(  # the default text's prediction, made on load
+        "() => [...document.querySelectorAll('textarea')].some(t => t.value === 'ihello')", timeout=30_000
+    )
+    box.fill("hihel")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('textarea')].some(t => t.value === 'ihell')", timeout=30_000
+    )
+    page.get_by_role("button", name="Continue").click()  # 20 more characters from the step model
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('textarea')].some(t => t.value.startsWith('hihello') && t.value.length === 25)",
+        timeout=30_000,
+    )
+    page.screenshot(path=str(ARTIFACTS / "text.png"))

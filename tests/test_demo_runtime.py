@@ -1,0 +1,81 @@
+"""demo/runtime.py and the Spaces packaging: manifest loading, sha256 refusal, no torch at serving time."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from demo.runtime import BadRequest, ManifestError, Zoo
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def zoo():
+    return Zoo(ROOT / "models")
+
+
+def test_every_manifest_model_is_served(zoo):
+    assert len(zoo.models) == 17
+    assert zoo.digit_models()[0] == "cnn-bn"  # the most accurate first
+    assert set(zoo.text_models()) == {"hihello", "charseq", "longseq", "longseq-gru"}
+    assert zoo.provider == "CPUExecutionProvider"
+
+
+def test_altered_file_stops_the_start(tmp_path):
+    models = tmp_path / "models"
+    shutil.copytree(ROOT / "models", models, ignore=shutil.ignore_patterns("checkpoints", "test_data"))
+    with open(models / "charseq.onnx", "r+b") as f:
+        f.seek(100)
+        f.write(b"\xff")
+    with pytest.raises(ManifestError, match="charseq.onnx does not match the sha256"):
+        Zoo(models)
+    (models / "charseq.onnx").unlink()
+    with pytest.raises(ManifestError, match="charseq.onnx is listed in .* but missing"):
+        Zoo(models)
+
+
+def test_the_cli_names_the_altered_file(tmp_path):
+    models = tmp_path / "models"
+    shutil.copytree(ROOT / "models", models, ignore=shutil.ignore_patterns("checkpoints", "test_data"))
+    (models / "cnn.onnx").write_bytes(b"swapped")
+    out = subprocess.run(
+        [sys.executable, "-m", "demo", "--models", str(models)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert out.returncode == 2 and "cnn.onnx does not match the sha256" in out.stderr
+
+
+def test_text_encoding_round_trip_and_errors(zoo):
+    predicted, probabilities = zoo.predict_next("charseq", "if you want yo")
+    assert predicted == "f you want you" and probabilities.shape == (14, 10)
+    np.testing.assert_allclose(probabilities.sum(1), 1, atol=1e-5)
+    with pytest.raises(BadRequest, match=r"does not know the characters '!', 'Y'.*knows only: ' ' 'a'"):
+        zoo.predict_next("charseq", "Yo!")
+    with pytest.raises(BadRequest, match="length must be a whole number"):
+        zoo.generate("charseq", "if", 2.5)
+
+
+def test_building_the_app_imports_no_torch():
+    code = "import sys; from demo.app import build_app; build_app('models'); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+
+
+def test_spaces_packaging():
+    readme = (ROOT / "README.md").read_text()
+    front, _, _ = readme.removeprefix("---\n").partition("\n---\n")
+    assert readme.startswith("---\n")
+    fields = dict(line.split(": ", 1) for line in front.splitlines() if ": " in line)
+    assert fields["sdk"] == "gradio" and fields["app_file"] == "app.py"
+    lines = [line.split("#")[0].strip().lower() for line in (ROOT / "requirements.txt").read_text().splitlines()]
+    packages = {line.split(">")[0].split("=")[0].split("<")[0] for line in lines if line}
+    assert packages == {"onnxruntime", "gradio", "numpy", "pillow"}
+    code = "import sys, app; print(type(app.demo).__name__, 'torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.split() == ["Blocks", "False"], out.stderr
