@@ -39,6 +39,17 @@ def providers() -> list[str]:
     )
 
 
+def session_options() -> ort.SessionOptions:
+    """One intra-op thread, no spinning. A request runs one image; ORT's default pool of spinning threads
+    (one per core) then only takes CPU from the web server on the same machine."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    return options
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -75,7 +86,8 @@ class Zoo:
                 raise ManifestError(
                     f"{path} does not match the sha256 in {manifest}: altered or corrupted; refusing to serve it"
                 )
-            self.models[entry["name"]] = Model(entry, ort.InferenceSession(str(path), providers=self.providers))
+            session = ort.InferenceSession(str(path), session_options(), providers=self.providers)
+            self.models[entry["name"]] = Model(entry, session)
         self.provider = self.models[next(iter(self.models))].session.get_providers()[0] if self.models else "none"
 
     # ------------------------------------------------------------------ lists for the UI
