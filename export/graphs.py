@@ -12,27 +12,19 @@ import torch
 from torch import nn
 
 
-class DigitsGraph(nn.Module):
-    """image float32 [N,1,28,28] in [0,1] -> logits [N,10], probabilities [N,10]."""
+class LogitsGraph(nn.Module):
+    """The model's logits, then probabilities (softmax over the last axis).
+
+    Digits: image float32 [N,1,28,28] in [0,1] -> logits [N,10], probabilities [N,10].
+    Text: indices int64 [N,T] -> logits [N,T,V], probabilities [N,T,V] (hidden state starts at zero).
+    """
 
     def __init__(self, model: nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        logits = self.model(image)
-        return logits, torch.softmax(logits, dim=-1)
-
-
-class TextGraph(nn.Module):
-    """indices int64 [N,T] -> logits [N,T,V], probabilities [N,T,V] (hidden state starts at zero)."""
-
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.model = model
-
-    def forward(self, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        logits = self.model(indices)
+    def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        logits = self.model(inputs)
         return logits, torch.softmax(logits, dim=-1)
 
 

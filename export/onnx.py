@@ -20,7 +20,7 @@ import onnx
 import torch
 from onnx import numpy_helper
 
-from export.graphs import DigitsGraph, PointsGraph, TextGraph, TextStepGraph, signature
+from export.graphs import LogitsGraph, PointsGraph, TextStepGraph, signature
 from zoo import corpora
 from zoo.data import load_circles, load_image_dataset
 from zoo.models import ZooError, get_spec
@@ -62,7 +62,7 @@ def export_run(run: str, checkpoints: Path, out: Path) -> list[dict]:
     }
     entries = []
     if spec.task == "digits":
-        entries.append(_export_one(DigitsGraph(model), run, "full", common, out, labels=metrics["labels"]))
+        entries.append(_export_one(LogitsGraph(model), run, "full", common, out, labels=metrics["labels"]))
     elif spec.task == "points":
         x_train, y_train, x_test, y_test = load_circles()
         points = {  # for the demo's plot, which must not need sklearn
@@ -77,7 +77,7 @@ def export_run(run: str, checkpoints: Path, out: Path) -> list[dict]:
     else:
         vocab = metrics["vocab"]
         extra = {"vocab": vocab, "layers": model.num_layers, "hidden_size": model.vocab_size}
-        entries.append(_export_one(TextGraph(model), run, "full", {**common, **extra}, out))
+        entries.append(_export_one(LogitsGraph(model), run, "full", {**common, **extra}, out))
         entries.append(_export_one(TextStepGraph(model), f"{run}-step", "step", {**common, **extra}, out))
     return entries
 
@@ -98,7 +98,7 @@ def _export_one(graph, name: str, kind: str, common: dict, out: Path, labels: li
                               dynamic_axes=dynamic_axes)  # fmt: skip
         else:
             batch = torch.export.Dim("N", min=1, max=1 << 20)
-            dynamic_shapes = {k: {0: batch} for k in sig.inputs}
+            dynamic_shapes = tuple({0: batch} for _ in sig.inputs)  # positional: forward()'s argument names vary
             torch.onnx.export(graph, example, path, dynamo=True, opset_version=OPSET, external_data=False,
                               input_names=list(sig.inputs), output_names=list(sig.outputs),
                               dynamic_shapes=dynamic_shapes, verbose=False)  # fmt: skip

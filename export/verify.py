@@ -14,7 +14,7 @@ import onnx
 import onnxruntime as ort
 import torch
 
-from export.graphs import DigitsGraph, PointsGraph, TextGraph, TextStepGraph
+from export.graphs import LogitsGraph, PointsGraph, TextStepGraph
 from export.onnx import real_inputs, sha256
 from export.quantize import MAX_ACCURACY_LOSS, accuracy
 from zoo import corpora
@@ -104,9 +104,9 @@ def torch_graph(entry: dict, models_dir: Path) -> torch.nn.Module:
                                f"the ONNX file was exported from {entry['checkpoint_sha256']}")  # fmt: skip
     model, _ = load_checkpoint(checkpoint)
     wrap = {
-        "digits": DigitsGraph,
+        "digits": LogitsGraph,
         "points": PointsGraph,
-        "text": TextStepGraph if entry["kind"] == "step" else TextGraph,
+        "text": TextStepGraph if entry["kind"] == "step" else LogitsGraph,
     }
     return wrap[entry["task"]](model).eval()
 
