@@ -84,6 +84,12 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None) -> gr.B
         except BadRequest as error:
             raise gr.Error(str(error)) from None
 
+    def reclassify(sketch, image: str | None, model: str):
+        """The model changed: answer again for the upload if there is one, else for the sketch."""
+        if image is not None:
+            return classify_digit(image, model)
+        return classify_sketch(sketch, model)
+
     def classify_digit(image: str | None, model: str = best):
         """An image file of any size and mode -> top-3 digits with confidences."""
         if image is None:
@@ -154,8 +160,11 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None) -> gr.B
                     info = gr.Markdown("Draw a digit on the canvas, or upload a picture of one.")
             sketch.change(classify_sketch, [sketch, model], [label, frame, info], api_name=False,
                           trigger_mode="always_last", show_progress="hidden")  # fmt: skip
-            upload.change(classify_digit, [upload, model], [label, frame, info], api_name="classify_digit")
-            model.change(classify_sketch, [sketch, model], [label, frame, info], api_name=False)
+            # .upload, not .change: clearing the image is not a request to classify nothing
+            upload.upload(classify_digit, [upload, model], [label, frame, info], api_name="classify_digit")
+            upload.clear(lambda: (None, None, "Draw a digit on the canvas, or upload a picture of one."),
+                         None, [label, frame, info], api_name=False)  # fmt: skip
+            model.change(reclassify, [sketch, upload, model], [label, frame, info], api_name=False)
 
         with gr.Tab("Text"):
             with gr.Row():

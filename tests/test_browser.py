@@ -74,6 +74,28 @@ def test_clearing_the_canvas_asks_for_a_digit(page):
     page.get_by_text("Draw a digit on the canvas").first.wait_for(timeout=30_000)
 
 
+def test_uploading_a_picture_gets_it_recognised(page, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from zoo.data import load_mnist5k
+
+    data = load_mnist5k()
+    digit = data.x_test[np.flatnonzero(data.y_test == 3)[5]]
+    path = tmp_path / "three.png"
+    Image.fromarray(255 - np.asarray(Image.fromarray(digit).resize((300, 300)))).save(path)  # black on white
+    page.get_by_role("tab", name="Upload").click()
+    with page.expect_file_chooser() as chooser:
+        page.get_by_text("Click to Upload").click()
+    chooser.value.set_files(str(path))
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=label-output-value]')?.innerText.trim() === '3'", timeout=30_000
+    )
+    page.get_by_role("button", name="Remove Image").first.click()  # clearing is not an error
+    page.get_by_text("Draw a digit on the canvas, or upload").first.wait_for(timeout=30_000)
+    assert page.locator(".toast-body").count() == 0
+
+
 def test_text_tab_predicts_next_characters(page):
     page.get_by_role("tab", name="Text").click()
     box = page.locator("textarea:visible").first  # the text input: first textbox of the Text tab
@@ -90,3 +112,17 @@ def test_text_tab_predicts_next_characters(page):
         timeout=30_000,
     )
     page.screenshot(path=str(ARTIFACTS / "text.png"))
+
+
+def test_points_tab_classifies_a_clicked_point(page):
+    page.get_by_role("tab", name="Points").click()
+    plot = next(
+        i for i in page.locator("img").all() if i.is_visible() and (i.bounding_box() or {}).get("width", 0) > 200
+    )
+    box = plot.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.45)  # near (0, 0.15): inner
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=label-output-value]')].some(e => e.innerText.includes('inner circle'))",
+        timeout=30_000,
+    )
+    page.screenshot(path=str(ARTIFACTS / "points.png"))
