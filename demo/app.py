@@ -57,7 +57,8 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None) -> gr.B
 
     def describe(name: str) -> str:
         entry = zoo.models[name].entry
-        return f"{name} ({entry['kind']}, {entry['metrics']['test_accuracy']:.1%} on mnist-5k test)"
+        metrics = entry["metrics"]
+        return f"{name} ({entry['kind']}, {metrics['test_accuracy']:.1%} on the {metrics['dataset']} test split)"
 
     # ------------------------------------------------------------------ digits
 
@@ -79,8 +80,8 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None) -> gr.B
             return None, None, "Draw a digit on the canvas."
         try:
             return classify(composite, model)
-        except NotADigit:
-            return None, None, "Draw a digit on the canvas: it is blank."
+        except NotADigit as error:  # in the UI a blank canvas is a state, not an error: say it in place
+            return None, None, str(error)
         except BadRequest as error:
             raise gr.Error(str(error)) from None
 
