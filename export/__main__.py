@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def export(name: str, checkpoints: Path, out: Path, int8: bool = True) -> list[dict]:
     from export.card import write_card
-    from export.onnx import export_run, real_inputs, sha256
+    from export.onnx import digits_of, export_run, real_inputs, sha256
     from export.quantize import MAX_ACCURACY_LOSS, accuracy, quantize_digits
     from zoo.models import REGISTRY
 
@@ -54,7 +54,7 @@ def export(name: str, checkpoints: Path, out: Path, int8: bool = True) -> list[d
         if int8 and entries[0]["task"] == "digits":
             float_entry = entries[0]
             int8_path = out / f"{run}-int8.onnx"
-            quantize_digits(out / float_entry["file"], int8_path, float_entry["metrics"]["dataset"])
+            quantize_digits(out / float_entry["file"], int8_path, digits_of(float_entry))
             real = real_inputs(float_entry)
             float_acc = accuracy(out / float_entry["file"], real["image"], real["labels"])
             int8_acc = accuracy(int8_path, real["image"], real["labels"])

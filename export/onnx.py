@@ -171,11 +171,17 @@ def _write_metadata(path: Path, entry: dict) -> None:
 # ----------------------------------------------------------------------------- test data
 
 
+def digits_of(entry: dict):
+    """The dataset a digit model was trained on, from where its run read it."""
+    metrics = entry["metrics"]
+    return load_image_dataset(metrics["dataset"], Path(metrics["data_dir"]) if metrics.get("data_dir") else None)
+
+
 def real_inputs(entry: dict, limit: int | None = None) -> dict[str, np.ndarray]:
     """Real samples for a model: the test split for digits and points, the training text for text."""
     task = entry["task"]
     if task == "digits":
-        data = load_image_dataset(entry["metrics"]["dataset"])
+        data = digits_of(entry)
         x = data.x_test[:limit].astype(np.float32)[:, None] / 255
         return {"image": x, "labels": data.y_test[:limit]}
     if task == "points":
@@ -208,6 +214,6 @@ def _write_test_data(graph, entry: dict, out: Path) -> str:
 
 
 def _headline_metrics(metrics: dict) -> dict:
-    keys = ("dataset", "test_accuracy", "train_accuracy", "next_char_accuracy", "generation_matches",
+    keys = ("dataset", "data_dir", "test_accuracy", "train_accuracy", "next_char_accuracy", "generation_matches",
             "epochs", "wall_time_s", "device", "seed")  # fmt: skip
     return {k: metrics[k] for k in keys if k in metrics}

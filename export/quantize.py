@@ -14,7 +14,7 @@ import onnxruntime as ort
 from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from zoo.data import load_image_dataset
+from zoo.data import ImageDataset
 
 MAX_ACCURACY_LOSS = 0.3  # points of test accuracy
 # The whole training split of mnist-5k. Measured: with 1,000 calibration digits cnn-small and cnn-bn lose
@@ -30,22 +30,21 @@ class _Digits(CalibrationDataReader):
         return next(self._batches, None)
 
 
-def calibration_images(dataset: str, n: int = CALIBRATION_SAMPLES) -> np.ndarray:
+def calibration_images(data: ImageDataset, n: int = CALIBRATION_SAMPLES) -> np.ndarray:
     """Up to `n` training digits (never test digits), the same number of every class, in a fixed order."""
-    data = load_image_dataset(dataset)
     per_class = n // 10
     idx = np.concatenate([np.flatnonzero(data.y_train == k)[:per_class] for k in range(10)])
     return data.x_train[idx].astype(np.float32)[:, None] / 255
 
 
-def quantize_digits(float_path: Path, int8_path: Path, dataset: str) -> None:
+def quantize_digits(float_path: Path, int8_path: Path, data: ImageDataset) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         prepared = Path(tmp) / "prepared.onnx"
         quant_pre_process(str(float_path), str(prepared), skip_symbolic_shape=True)
         quantize_static(
             str(prepared),
             str(int8_path),
-            _Digits(calibration_images(dataset)),
+            _Digits(calibration_images(data)),
             quant_format=QuantFormat.QDQ,
             per_channel=True,
             activation_type=QuantType.QUInt8,

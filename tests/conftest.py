@@ -35,6 +35,24 @@ def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 120) -> 
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
+@pytest.fixture
+def write_fake_mnist():
+    """Writes the four standard IDX files (random pixels, labels 0..9 in turn) into a folder."""
+    import numpy as np
+
+    from zoo.data import write_idx
+
+    def write(folder: Path, n_train: int = 64, n_test: int = 20, gz: bool = True) -> None:
+        rng = np.random.default_rng(0)
+        folder.mkdir(parents=True, exist_ok=True)
+        suffix = ".gz" if gz else ""
+        for prefix, n in (("train", n_train), ("t10k", n_test)):
+            write_idx(folder / f"{prefix}-images-idx3-ubyte{suffix}", rng.integers(0, 256, (n, 28, 28)))
+            write_idx(folder / f"{prefix}-labels-idx1-ubyte{suffix}", np.arange(n) % 10)
+
+    return write
+
+
 @pytest.fixture(scope="session")
 def demo_url():
     port = free_port()

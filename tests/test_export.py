@@ -190,3 +190,15 @@ def test_committed_models_run_in_onnxruntime_node():
     for name, result in results.items():
         for output, diff in result["outputs"].items():
             assert diff <= 1e-5, f"{name}.{output}: onnxruntime-node differs from PyTorch by {diff}"
+
+
+def test_a_model_trained_on_idx_files_exports_and_verifies(tmp_path, write_fake_mnist):
+    """A run on --dataset mnist --data-dir: export, INT8 calibration and the proof re-read the same files."""
+    write_fake_mnist(tmp_path / "idx", n_train=200, n_test=40)
+    train("cnn-small", dataset="mnist", data_dir=tmp_path / "idx", epochs=1, max_steps=3,
+          out=tmp_path / "checkpoints", quiet=True)  # fmt: skip
+    entries = export("cnn-small-mnist", tmp_path / "checkpoints", tmp_path / "models")
+    assert entries[0]["metrics"]["data_dir"] == str(tmp_path / "idx")
+    rows, failures = check_all(tmp_path / "models")
+    assert failures == []
+    assert next(r for r in rows if r.name == "cnn-small-mnist").agreement == "40/40"

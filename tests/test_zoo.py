@@ -95,19 +95,10 @@ def test_read_idx_rejects_truncated_and_foreign_files(tmp_path):
         read_idx(tmp_path / "png")
 
 
-def _write_fake_mnist(folder, n_train=64, n_test=20, gz=True):
-    rng = np.random.default_rng(0)
-    folder.mkdir(parents=True, exist_ok=True)
-    suffix = ".gz" if gz else ""
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        write_idx(folder / f"{prefix}-images-idx3-ubyte{suffix}", rng.integers(0, 256, (n, 28, 28)))
-        write_idx(folder / f"{prefix}-labels-idx1-ubyte{suffix}", np.arange(n) % 10)
-
-
 @pytest.mark.parametrize("layout", ["flat", "torchvision"])
-def test_idx_dataset_loads_from_data_dir(tmp_path, layout):
+def test_idx_dataset_loads_from_data_dir(tmp_path, layout, write_fake_mnist):
     folder = tmp_path if layout == "flat" else tmp_path / "FashionMNIST" / "raw"
-    _write_fake_mnist(folder, gz=layout == "flat")
+    write_fake_mnist(folder, gz=layout == "flat")
     data = load_idx_dataset("fashion-mnist", tmp_path)
     assert data.x_train.shape == (64, 28, 28) and data.x_test.shape == (20, 28, 28)
     assert list(data.y_test[:3]) == [0, 1, 2]
@@ -235,8 +226,8 @@ def test_train_writes_checkpoint_metrics_and_curve(tmp_path, name):
 
 
 @pytest.mark.slow
-def test_train_on_idx_files(tmp_path):
-    _write_fake_mnist(tmp_path / "data")
+def test_train_on_idx_files(tmp_path, write_fake_mnist):
+    write_fake_mnist(tmp_path / "data")
     result = train("cnn", dataset="mnist", data_dir=tmp_path / "data", epochs=1, max_steps=2, out=tmp_path, quiet=True)
     assert result.checkpoint.name == "cnn-mnist.pt"
     assert result.metrics["test_size"] == 20 and result.metrics["dataset"] == "mnist"

@@ -212,6 +212,7 @@ def _train_digits(model, spec, config, dev, generator, dataset, data_dir, max_st
     }
     extra = {
         "dataset": data.name,
+        "data_dir": str(data_dir) if data_dir else None,  # export re-reads the data from here
         "split": data.split,
         "train_size": len(x_train),
         "test_size": len(x_test),
