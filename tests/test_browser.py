@@ -57,7 +57,8 @@ def _prediction(page) -> str:
 
 
 def test_drawing_a_digit_gets_it_recognised(page):
-    page.get_by_role("button", name="Brush").first.click()
+    # no click on the brush: the app selects it on load, so the first stroke draws
+    page.get_by_text("select the draw tool to start").wait_for(state="hidden", timeout=30_000)
     canvas = page.locator("canvas").last
     box = canvas.bounding_box()
     _stroke(page, [(0.2, 0.15), (0.8, 0.15), (0.45, 0.9)], box)  # a 7: the bar, then the stem
@@ -65,6 +66,8 @@ def test_drawing_a_digit_gets_it_recognised(page):
         "() => { const el = document.querySelector('[data-testid=label-output-value]'); return el && el.innerText.trim() }",
         timeout=30_000,
     )
+    page.get_by_text("answered in").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)  # let the 28x28 frame image finish loading before the screenshot
     page.screenshot(path=str(ARTIFACTS / "digits.png"))
     assert _prediction(page) == "7"
     assert "answered in" in page.get_by_text("answered in").first.inner_text()
