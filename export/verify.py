@@ -98,6 +98,9 @@ def check_file(entry: dict, models_dir: Path) -> Path:
 
 def torch_graph(entry: dict, models_dir: Path) -> torch.nn.Module:
     checkpoint = Path(models_dir) / entry["checkpoint"]
+    if not checkpoint.is_file():
+        raise ChecksumMismatch(f"{entry['name']}: checkpoint {checkpoint} is missing; the proof compares against it "
+                               f"(python -m zoo train {entry['model']} rebuilds it, with new weights)")  # fmt: skip
     actual = sha256(checkpoint)
     if actual != entry["checkpoint_sha256"]:
         raise ChecksumMismatch(f"{entry['name']}: checkpoint {checkpoint} has sha256 {actual}, "

@@ -116,6 +116,14 @@ def test_corrupted_file_is_caught_by_sha256(tiny_zoo, tmp_path):
     assert "cnn-small" in str(failures[0]) and "sha256" in str(failures[0])
 
 
+def test_missing_checkpoint_is_a_clear_failure(tiny_zoo, tmp_path):
+    models = _copy(tiny_zoo, tmp_path)
+    (tmp_path / "checkpoints" / "circles.pt").unlink()
+    _, failures = check_all(models)
+    assert len(failures) == 1 and isinstance(failures[0], ChecksumMismatch)
+    assert "circles: checkpoint" in str(failures[0]) and "is missing" in str(failures[0])
+
+
 def _perturb(models: Path, name: str, delta: float) -> None:
     """Nudge the first float initializer of an ONNX file and re-sign it in the manifest (so sha256 passes)."""
     path = models / f"{name}.onnx"
