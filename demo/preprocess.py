@@ -110,8 +110,7 @@ def array_to_image(array: np.ndarray) -> Image.Image:
     elif array.dtype != np.uint8:
         array = np.clip(np.nan_to_num(array.astype(np.float32)) * (255 if array.max(initial=0) <= 1 else 1), 0, 255)
         array = array.astype(np.uint8)
-    mode = {2: "L", 3: {2: "LA", 3: "RGB", 4: "RGBA"}}[array.ndim]
-    return Image.fromarray(array, mode if isinstance(mode, str) else mode[array.shape[2]])
+    return Image.fromarray(array)  # uint8 HxW, HxWx2, x3, x4 -> L, LA, RGB, RGBA
 
 
 def frame_from_ink(ink: np.ndarray) -> np.ndarray:
