@@ -114,8 +114,11 @@ def torch_graph(entry: dict, models_dir: Path) -> torch.nn.Module:
     return wrap[entry["task"]](model).eval()
 
 
-def compare(entry: dict, graph, session, feeds: dict[str, np.ndarray], described: str, row: Row) -> list[np.ndarray]:
-    """Run PyTorch and ONNX Runtime on `feeds`; raise on any output beyond ATOL. Returns the ORT outputs."""
+def compare(
+    entry: dict, graph, session, feeds: dict[str, np.ndarray], described: str, row: Row
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Run PyTorch and ONNX Runtime on `feeds`; raise on any output beyond the tolerance.
+    Returns (PyTorch outputs, ONNX Runtime outputs)."""
     with torch.no_grad():
         expected = [t.numpy() for t in graph(*(torch.from_numpy(feeds[k]) for k in entry["inputs"]))]
     actual = session.run(None, feeds)
@@ -131,7 +134,7 @@ def compare(entry: dict, graph, session, feeds: dict[str, np.ndarray], described
             raise ValuesMismatch(f"{where}: max abs diff {diff:.3g} > tolerance {ATOL:g} + {RTOL:g} x max|PyTorch| {scale:.3g} "
                                  f"(at {tuple(int(i) for i in worst)}: PyTorch {want[worst]:.6g}, ONNX {got[worst]:.6g})")  # fmt: skip
         row.update(diff, diff / max(scale, 1e-12))
-    return actual
+    return expected, actual
 
 
 def _random_feeds(entry: dict, rng: np.random.Generator) -> list[tuple[str, dict[str, np.ndarray]]]:
@@ -186,10 +189,8 @@ def verify_entry(entry: dict, models_dir: Path, entries: dict[str, dict]) -> Row
     if entry["task"] in ("digits", "points"):
         real = real_inputs(entry)
         labels = real.pop("labels")
-        outputs = compare(entry, graph, session, real, f"all {len(labels)} real test samples", row)
-        with torch.no_grad():
-            reference = graph(*(torch.from_numpy(real[k]) for k in entry["inputs"]))[0].numpy()
-        agree = _argmax(outputs[0]) == _argmax(reference)
+        reference, outputs = compare(entry, graph, session, real, f"all {len(labels)} real test samples", row)
+        agree = _argmax(outputs[0]) == _argmax(reference[0])
         if not agree.all():
             raise ArgmaxMismatch(f"{entry['name']}: output 'logits' on real test samples: argmax differs on "
                                  f"{int((~agree).sum())} of {len(agree)} (first at sample {int(np.flatnonzero(~agree)[0])})")  # fmt: skip
@@ -211,11 +212,11 @@ def _verify_text(entry, graph, session, row) -> str:
     agree = total = 0
     for x, _ in corpora.training_pairs(get_spec(entry["model"]).corpus):
         feeds = {"indices": np.array([corpora.encode(x, entry["vocab"])], dtype=np.int64)}
-        logits = compare(entry, graph, session, feeds, f"the training text {x[:20]!r} (length {len(x)})", row)[0]
-        with torch.no_grad():
-            reference = graph(torch.from_numpy(feeds["indices"]))[0].numpy()
-        agree += int((logits.argmax(-1) == reference.argmax(-1)).sum())
-        total += reference.shape[1]
+        reference, outputs = compare(
+            entry, graph, session, feeds, f"the training text {x[:20]!r} (length {len(x)})", row
+        )
+        agree += int((outputs[0].argmax(-1) == reference[0].argmax(-1)).sum())
+        total += reference[0].shape[1]
     if agree != total:
         raise ArgmaxMismatch(f"{entry['name']}: next-character argmax differs at {total - agree} of {total} positions")
     return f"{agree}/{total}"
