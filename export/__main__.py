@@ -39,8 +39,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def export(name: str, checkpoints: Path, out: Path, int8: bool = True) -> list[dict]:
     from export.card import write_card
-    from export.onnx import digits_of, export_run, real_inputs, sha256
-    from export.quantize import MAX_ACCURACY_LOSS, accuracy, quantize_digits
+    from export.onnx import digit_test_set, digits_of, export_run, sha256
+    from export.quantize import MAX_ACCURACY_LOSS, int8_accuracy_loss, quantize_digits
     from zoo.models import REGISTRY
 
     runs = list(REGISTRY) if name == "all" else [name]
@@ -54,11 +54,10 @@ def export(name: str, checkpoints: Path, out: Path, int8: bool = True) -> list[d
         if int8 and entries[0]["task"] == "digits":
             float_entry = entries[0]
             int8_path = out / f"{run}-int8.onnx"
-            quantize_digits(out / float_entry["file"], int8_path, digits_of(float_entry))
-            real = real_inputs(float_entry)
-            float_acc = accuracy(out / float_entry["file"], real["image"], real["labels"])
-            int8_acc = accuracy(int8_path, real["image"], real["labels"])
-            if (float_acc - int8_acc) * 100 > MAX_ACCURACY_LOSS:
+            data = digits_of(float_entry)  # loaded once: calibration (train split) and the rule (test split)
+            quantize_digits(out / float_entry["file"], int8_path, data)
+            float_acc, int8_acc, loss = int8_accuracy_loss(out / float_entry["file"], int8_path, *digit_test_set(data))
+            if loss > MAX_ACCURACY_LOSS:
                 int8_path.unlink()
                 print(f"{run}-int8: not shipped, test accuracy {int8_acc:.2%} vs {float_acc:.2%} float")
             else:

@@ -177,13 +177,17 @@ def digits_of(entry: dict):
     return load_image_dataset(metrics["dataset"], Path(metrics["data_dir"]) if metrics.get("data_dir") else None)
 
 
+def digit_test_set(data, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The test split as the graphs take it: float32 [N,1,28,28] in [0,1], and the labels."""
+    return data.x_test[:limit].astype(np.float32)[:, None] / 255, data.y_test[:limit]
+
+
 def real_inputs(entry: dict, limit: int | None = None) -> dict[str, np.ndarray]:
     """Real samples for a model: the test split for digits and points, the training text for text."""
     task = entry["task"]
     if task == "digits":
-        data = digits_of(entry)
-        x = data.x_test[:limit].astype(np.float32)[:, None] / 255
-        return {"image": x, "labels": data.y_test[:limit]}
+        x, y = digit_test_set(digits_of(entry), limit)
+        return {"image": x, "labels": y}
     if task == "points":
         _, _, x, y = load_circles()
         return {"points": x[:limit], "labels": y[:limit]}

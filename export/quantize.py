@@ -53,6 +53,14 @@ def quantize_digits(float_path: Path, int8_path: Path, data: ImageDataset) -> No
         )
 
 
+def int8_accuracy_loss(
+    float_path: Path, int8_path: Path, images: np.ndarray, labels: np.ndarray
+) -> tuple[float, float, float]:
+    """(float accuracy, int8 accuracy, points lost). The rule: ship int8 only if points lost <= MAX_ACCURACY_LOSS."""
+    float_acc, int8_acc = accuracy(float_path, images, labels), accuracy(int8_path, images, labels)
+    return float_acc, int8_acc, (float_acc - int8_acc) * 100
+
+
 def accuracy(path: Path, images: np.ndarray, labels: np.ndarray) -> float:
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     logits = np.concatenate([session.run(["logits"], {"image": images[i : i + 500]})[0]

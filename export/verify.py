@@ -16,7 +16,7 @@ import torch
 
 from export.graphs import LogitsGraph, PointsGraph, TextStepGraph
 from export.onnx import real_inputs, sha256
-from export.quantize import MAX_ACCURACY_LOSS, accuracy
+from export.quantize import MAX_ACCURACY_LOSS, int8_accuracy_loss
 from zoo import corpora
 from zoo.models import get_spec
 from zoo.train import load_checkpoint
@@ -259,10 +259,10 @@ def _verify_step_against_full(entry, step_session, full_entry, models_dir, rng, 
 
 def _verify_int8(entry, models_dir, float_entry, row) -> Row:
     real = real_inputs(float_entry)
-    images, labels = real["image"], real["labels"]
-    float_acc = accuracy(Path(models_dir) / float_entry["file"], images, labels)
-    int8_acc = accuracy(Path(models_dir) / entry["file"], images, labels)
-    loss = (float_acc - int8_acc) * 100
+    labels = real["labels"]
+    float_acc, int8_acc, loss = int8_accuracy_loss(
+        Path(models_dir) / float_entry["file"], Path(models_dir) / entry["file"], real["image"], labels
+    )
     if loss > MAX_ACCURACY_LOSS:
         raise AccuracyLoss(f"{entry['name']}: test accuracy {int8_acc:.2%} vs float {float_acc:.2%}: loses {loss:.2f} "
                            f"points > tolerance {MAX_ACCURACY_LOSS} on {len(labels)} real test samples")  # fmt: skip
