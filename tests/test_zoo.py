@@ -242,6 +242,13 @@ def test_same_seed_same_weights_on_cpu(tmp_path):
     assert not all(torch.equal(weights[0][k], weights[2][k]) for k in weights[0])
 
 
+@pytest.mark.parametrize("steps", [1, 5, 9])
+def test_very_short_runs_train(tmp_path, steps):
+    # OneCycleLR divides by zero at 5 steps in all; short runs fall back to a constant rate
+    result = train("mlp", epochs=1, max_steps=steps, out=tmp_path, quiet=True)
+    assert len(result.metrics["history"]["train_loss"]) == 1
+
+
 def test_text_model_rejects_dataset():
     with pytest.raises(ZooError, match="--dataset applies to digit models only"):
         train("hihello", dataset="mnist")

@@ -52,6 +52,9 @@ DEFAULTS: dict[str, TrainConfig] = {
 }
 
 
+MIN_ONE_CYCLE_STEPS = 10
+
+
 @dataclass
 class Result:
     """What a run produced; `metrics` is also written as JSON next to the checkpoint."""
@@ -167,9 +170,15 @@ def _train_digits(model, spec, config, dev, generator, dataset, data_dir, max_st
         steps_per_epoch = min(steps_per_epoch, max_steps)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     # One-cycle: warm up, then anneal to ~0. Reaches a given accuracy in far fewer epochs than a flat rate.
-    schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch, pct_start=0.2
-    )
+    # It needs room for a warm-up phase (5 steps in all divide by zero inside OneCycleLR): below
+    # MIN_ONE_CYCLE_STEPS the rate stays constant.
+    total_steps = config.epochs * steps_per_epoch
+    if total_steps >= MIN_ONE_CYCLE_STEPS:
+        schedule = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=config.lr, total_steps=total_steps, pct_start=0.2
+        )
+    else:
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
     history = {"train_loss": [], "test_loss": [], "test_accuracy": [], "epoch_seconds": []}
 
