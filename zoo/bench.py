@@ -10,15 +10,14 @@
 from __future__ import annotations
 
 import argparse
+import math
 import tempfile
 import time
 
 import torch
-import torch.nn.functional as F
 
-from zoo.data import augment_digits
 from zoo.models import build_model
-from zoo.train import DEFAULTS, pick_device, train
+from zoo.train import DEFAULTS, TrainConfig, digit_epoch, digit_optimizer, pick_device, train
 
 
 def time_to_target(device: str, target: float, seed: int = 0, epochs: int | None = None) -> str:
@@ -32,8 +31,8 @@ def time_to_target(device: str, target: float, seed: int = 0, epochs: int | None
         if acc >= target and reached is None:
             reached = (epoch, elapsed)
     epochs = result.metrics["epochs"]
-    row = (f"| cnn, mnist-5k (4,000 train), {result.metrics['device']} | {result.metrics['seconds_per_epoch']:.2f} s | "
-           f"{4000 / result.metrics['seconds_per_epoch']:,.0f} | ")  # fmt: skip
+    row = (f"| cnn, mnist-5k ({result.metrics['train_size']:,} train), {result.metrics['device']} | {result.metrics['seconds_per_epoch']:.2f} s | "
+           f"{result.metrics['train_size'] / result.metrics['seconds_per_epoch']:,.0f} | ")  # fmt: skip
     if reached:
         row += f"epoch {reached[0]}, {reached[1]:.1f} s | {result.metrics['test_accuracy']:.2%} after {epochs} epochs |"
     else:
@@ -42,26 +41,19 @@ def time_to_target(device: str, target: float, seed: int = 0, epochs: int | None
 
 
 def throughput(device: str, epochs: int, n: int = 60_000) -> str:
+    """Epochs of the real training step (zoo.train.digit_epoch, cnn's recipe) over n synthetic digits."""
     dev = pick_device(device)
-    config = DEFAULTS["cnn"]
+    config = TrainConfig(**{**DEFAULTS["cnn"].__dict__, "epochs": epochs})
     generator = torch.Generator().manual_seed(0)
     x = torch.rand(n, 1, 28, 28, generator=generator).to(dev)
     y = torch.randint(0, 10, (n,), generator=generator).to(dev)
     model = build_model("cnn").to(dev)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr)
+    steps = math.ceil(n / config.batch_size)
+    optimizer, schedule = digit_optimizer(model, config, steps)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
 
     def epoch():
-        order = torch.randperm(n, generator=generator).to(dev)
-        for i in range(0, n, config.batch_size):
-            idx = order[i : i + config.batch_size]
-            with autocast:
-                loss = F.cross_entropy(model(augment_digits(x[idx], generator)), y[idx])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
+        digit_epoch(model, optimizer, schedule, x, y, config, generator, autocast, steps).item()  # .item(): sync
 
     times = []
     for _ in range(epochs):

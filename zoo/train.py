@@ -158,16 +158,8 @@ def _log(quiet: bool, epoch: int, config: TrainConfig, message: str) -> None:
         tqdm.write(f"epoch {epoch:>4}/{config.epochs}  {message}")
 
 
-def _train_digits(model, spec, config, dev, generator, dataset, data_dir, max_steps, quiet):
-    data = load_image_dataset(dataset, data_dir)
-    x_train = torch.from_numpy(data.x_train).to(dev).unsqueeze(1).float().div_(255)
-    y_train = torch.from_numpy(data.y_train).to(dev)
-    x_test = torch.from_numpy(data.x_test).to(dev).unsqueeze(1).float().div_(255)
-    y_test = torch.from_numpy(data.y_test).to(dev)
-
-    steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
-    if max_steps:
-        steps_per_epoch = min(steps_per_epoch, max_steps)
+def digit_optimizer(model: nn.Module, config: TrainConfig, steps_per_epoch: int):
+    """AdamW and its schedule for a digit run of `config.epochs` epochs."""
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     # One-cycle: warm up, then anneal to ~0. Reaches a given accuracy in far fewer epochs than a flat rate.
     # It needs room for a warm-up phase (5 steps in all divide by zero inside OneCycleLR): below
@@ -179,27 +171,48 @@ def _train_digits(model, spec, config, dev, generator, dataset, data_dir, max_st
         )
     else:
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    return optimizer, schedule
+
+
+def digit_epoch(model, optimizer, schedule, x_train, y_train, config, generator, autocast, steps: int) -> torch.Tensor:
+    """One epoch of digit training on tensors resident on the device: shuffled index slices, augmentation,
+    label smoothing. Returns the summed loss, still on the device (no sync per step)."""
+    model.train()
+    order = torch.randperm(len(x_train), generator=generator).to(x_train.device)
+    total = torch.zeros((), device=x_train.device)
+    for step in range(steps):
+        idx = order[step * config.batch_size : (step + 1) * config.batch_size]
+        x = x_train[idx]
+        if config.augment:
+            x = augment_digits(x, generator)
+        with autocast:
+            loss = F.cross_entropy(model(x), y_train[idx], label_smoothing=config.label_smoothing)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        total += loss.detach()
+    return total
+
+
+def _train_digits(model, spec, config, dev, generator, dataset, data_dir, max_steps, quiet):
+    data = load_image_dataset(dataset, data_dir)
+    x_train = torch.from_numpy(data.x_train).to(dev).unsqueeze(1).float().div_(255)
+    y_train = torch.from_numpy(data.y_train).to(dev)
+    x_test = torch.from_numpy(data.x_test).to(dev).unsqueeze(1).float().div_(255)
+    y_test = torch.from_numpy(data.y_test).to(dev)
+
+    steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
+    if max_steps:
+        steps_per_epoch = min(steps_per_epoch, max_steps)
+    optimizer, schedule = digit_optimizer(model, config, steps_per_epoch)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
     history = {"train_loss": [], "test_loss": [], "test_accuracy": [], "epoch_seconds": []}
 
     bar = tqdm(range(1, config.epochs + 1), desc=f"{dataset}", unit="epoch", disable=quiet, leave=False)
     for epoch in bar:
         start = time.perf_counter()
-        model.train()
-        order = torch.randperm(len(x_train), generator=generator).to(dev)
-        total = torch.zeros((), device=dev)
-        for step in range(steps_per_epoch):
-            idx = order[step * config.batch_size : (step + 1) * config.batch_size]
-            x = x_train[idx]
-            if config.augment:
-                x = augment_digits(x, generator)
-            with autocast:
-                loss = F.cross_entropy(model(x), y_train[idx], label_smoothing=config.label_smoothing)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            total += loss.detach()  # summed on the device: no sync per step
+        total = digit_epoch(model, optimizer, schedule, x_train, y_train, config, generator, autocast, steps_per_epoch)
         test_loss, accuracy, _ = _evaluate_digits(model, x_test, y_test, autocast)
         seconds = time.perf_counter() - start
         train_loss = total.item() / steps_per_epoch
