@@ -36,7 +36,7 @@ app.launch(server_name="127.0.0.1", server_port=int(sys.argv[1]), max_file_size=
 """
 
 
-def _free_port() -> int:
+def free_port() -> int:
     import socket
 
     with socket.socket() as s:
@@ -44,13 +44,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(command: list[str], port: int) -> tuple[subprocess.Popen, float]:
-    """Start a server; return it and the seconds until its first HTTP 200."""
+def start(
+    command: list[str], port: int, log: Path | None = None, cwd: Path | None = None, timeout: float = 180
+) -> tuple[subprocess.Popen, float]:
+    """Start a server; return it and the seconds until its first HTTP 200 on `port`.
+
+    Output goes to `log` (a file, never an unread pipe that could fill and block the server) or nowhere;
+    if the server exits first, the error carries the end of the log.
+    """
     import urllib.request
 
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(log, "w") if log else open(os.devnull, "w") as output:
+        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)
     while True:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as response:
@@ -58,9 +65,11 @@ def start(command: list[str], port: int) -> tuple[subprocess.Popen, float]:
                     return process, time.perf_counter() - started
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError(f"{command} exited with {process.returncode}") from None
-            if time.perf_counter() - started > 180:
-                raise TimeoutError(f"{command} did not answer in 180 s") from None
+                tail = Path(log).read_text()[-3000:] if log else ""
+                raise RuntimeError(f"{command} exited with {process.returncode}\n{tail}") from None
+            if time.perf_counter() - started > timeout:
+                process.terminate()
+                raise TimeoutError(f"{command} did not answer in {timeout:.0f} s") from None
             time.sleep(0.05)
 
 
@@ -119,7 +128,7 @@ def main() -> None:
     for name, command in apps.items():
         startups = []
         for i in range(args.startups):
-            port = _free_port()
+            port = free_port()
             process, seconds = start(command(port), port)
             startups.append(seconds)
             if i < args.startups - 1:
