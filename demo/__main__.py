@@ -13,7 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default="models", help="folder with manifest.json and the ONNX files")
     args = parser.parse_args(argv)
 
-    from demo.app import MAX_UPLOAD, build_app
+    from demo.app import build_app, launch_options
     from demo.runtime import ManifestError, Zoo
 
     try:
@@ -25,7 +25,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"ONNX Runtime {onnxruntime.__version__}, execution provider: {zoo.provider}; "
           f"{len(zoo.models)} models from {args.models}/manifest.json (sha256 checked)")  # fmt: skip
-    build_app(zoo=zoo).launch(server_name=args.host, server_port=args.port, share=False, max_file_size=MAX_UPLOAD)
+    from demo.web import launch_kwargs  # the browser page at /web/ (demo/web.py)
+
+    build_app(zoo=zoo).launch(server_name=args.host, server_port=args.port, share=False, **launch_options(),
+                              **launch_kwargs(args.models))  # fmt: skip
     return 0
 
 
