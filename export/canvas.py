@@ -1,0 +1,381 @@
+"""The sketch recipe as an ONNX graph, fused with each digit model: the "canvas" models.
+
+    image uint8 [H, W, 4] RGBA  ->  probabilities float32 [1, 10], frame float32 [28, 28], ink bool [],
+                                    contrast float32 []
+
+Any runtime that can decode a picture to RGBA (a browser's getImageData, Pillow, a Sketchpad composite)
+feeds it as it is and gets what the demo gets: the graph is `demo/preprocess.py` (the reference recipe)
+written once in ONNX ops, and `python -m export --check` proves the two agree on a corpus of canvases.
+
+Step by step, as the reference does it:
+1. Inputs wider or taller than 1024 px are averaged down by whole k x k blocks (k = ceil(side / 1024)).
+   The reference reduces to exactly 1024 with Pillow's box filter; a block mean is the nearest the ONNX ops
+   give at the cost of one pass over the picture (a 4000x3000 photo stays cheap). Only this step differs.
+2. Ink: the alpha channel when the background is transparent (any alpha < 0.98), else the distance from
+   the border's median colour, in whichever channel differs most (either polarity, coloured ink).
+3. Faint texture (< 30% of the peak) dropped; no ink (peak contrast < 0.12) or a speck (< 16 pixels at
+   half the peak) makes `ink` false, the frame zeros and the probabilities zeros: never a guess.
+4. Crop to the ink; fit the longer side to 80 px; thicken strokes thinner than 6 px there (a fine pen on a
+   big canvas) with a 5/7/9-px max filter; fit to 20 px; centre by mass in 28x28 (as the MNIST authors).
+   The resizes are Pillow's exactly: its BOX (shrinking) and BILINEAR (enlarging) filter weights, built in
+   the graph for the data-dependent sizes (float64, as Pillow does) and applied as two matrix products.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+from onnx import TensorProto, compose, helper
+
+from demo.preprocess import BOX, FRAME, MIN_CONTRAST, MIN_INK_PIXELS, STROKE, WORK_SIZE
+
+OPSET = 18
+FLOAT, DOUBLE, INT64, BOOL = TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.INT64, TensorProto.BOOL
+OUTPUTS = {
+    "probabilities": ("float32", [1, 10], "the digit model's probabilities for the frame; all zeros when ink is false"),
+    "frame": ("float32", [FRAME, FRAME], "the 28x28 frame the model saw, 0..1, white ink on black (zeros without ink)"),
+    "ink": ("bool", [], "false for a blank canvas or a speck: say 'draw a digit' instead of guessing"),
+    "contrast": ("float32", [], f"peak ink contrast 0..1; below {MIN_CONTRAST} the canvas is blank, else no ink = a speck"),
+}  # fmt: skip
+CONTRACT = (
+    "uint8 [H,W,4] RGBA, any H and W from 1 (a browser's getImageData, a decoded picture; opaque pictures have "
+    "alpha 255). The graph finds the ink (alpha on a transparent background, else distance from the border's "
+    "median colour), crops to it, thickens thin strokes, fits it into 20x20 keeping the aspect ratio and centres "
+    "it by mass in 28x28, then runs the digit model. Check `ink` before reading `probabilities`."
+)
+
+
+class _Builder:
+    """A few lines per ONNX op: `g.op("Add", a, b)` returns the output's name. Constants are Constant nodes,
+    so a branch of an If can make its own."""
+
+    def __init__(self, prefix: str = "", counter: list[int] | None = None):
+        self.nodes: list[onnx.NodeProto] = []
+        self.prefix = prefix
+        self.counter = counter if counter is not None else [0]
+
+    def _name(self, hint: str) -> str:
+        self.counter[0] += 1
+        return f"{self.prefix}{hint}_{self.counter[0]}"
+
+    def op(self, op_type: str, *inputs: str, outputs: int = 1, **attrs):
+        names = [self._name(op_type) for _ in range(outputs)]
+        self.nodes.append(helper.make_node(op_type, list(inputs), names, name=names[0], **attrs))
+        return names[0] if outputs == 1 else names
+
+    def const(self, value, dtype=np.float32) -> str:
+        name = self._name("const")
+        array = np.asarray(value, dtype=dtype)
+        self.nodes.append(helper.make_node("Constant", [], [name], value=onnx.numpy_helper.from_array(array, name)))
+        return name
+
+    def branch(self) -> _Builder:
+        return _Builder(self.prefix, self.counter)
+
+    def subgraph(self, name: str, output: str, elem_type: int = FLOAT) -> onnx.GraphProto:
+        """This builder's nodes as an If branch returning the tensor `output` (shape inferred)."""
+        return helper.make_graph(self.nodes, name, [], [helper.make_tensor_value_info(output, elem_type, None)])
+
+    # small compounds used throughout
+    def cast(self, x: str, to: int) -> str:
+        return self.op("Cast", x, to=to)
+
+    def dim(self, x: str, axis: int, to: int = INT64) -> str:
+        """Size of axis `axis` of x as a scalar."""
+        size = self.op("Gather", self.op("Shape", x), self.const(axis, np.int64), axis=0)
+        return size if to == INT64 else self.cast(size, to)
+
+    def reduce(self, kind: str, x: str, axes: list[int] | None = None, keepdims: int = 0) -> str:
+        if axes is None:
+            return self.op(kind, x, keepdims=keepdims)
+        return self.op(kind, x, self.const(axes, np.int64), keepdims=keepdims)
+
+
+def _resample(g: _Builder, x: str, axis: int, rank: int, size_out: str, shrink: str, exact: bool = False) -> str:
+    """Pillow's resize of `x` along `axis` to `size_out` (a float64 scalar): BOX when `shrink`, else BILINEAR.
+
+    Pillow (Resample.c, precompute_coeffs): scale = in/out; filterscale = max(scale, 1); support = 0.5 (box)
+    or 1 (bilinear) x filterscale; output x reads the inputs j in [trunc(c - support + .5), trunc(c + support
+    + .5)) with c = (x + .5) * scale, at most 2 * ceil(support) + 1 of them, weighted filter((j - c + .5) /
+    filterscale) and normalised to sum 1. The weights are built here in float64 as Pillow does, the taps
+    gathered and summed: the cost is in x taps, however large the input.
+    """
+    f64 = np.float64
+    one, half, zero = g.const(1.0, f64), g.const(0.5, f64), g.const(0.0, f64)
+    size_in = g.dim(x, axis, DOUBLE)
+    scale = g.op("Div", size_in, size_out)
+    filterscale = g.op("Max", scale, one)
+    support = g.op("Mul", g.op("Where", shrink, half, one), filterscale)
+    taps = g.op("Add", g.op("Mul", g.op("Ceil", support), g.const(2.0, f64)), one)
+    out = g.op("Unsqueeze", g.op("Range", zero, size_out, one), g.const([1], np.int64))  # [out, 1]
+    tap = g.op("Unsqueeze", g.op("Range", zero, taps, one), g.const([0], np.int64))  # [1, taps]
+    center = g.op("Mul", g.op("Add", out, half), scale)
+    first = g.op("Max", g.op("Floor", g.op("Add", g.op("Sub", center, support), half)), zero)
+    end = g.op("Min", g.op("Floor", g.op("Add", g.op("Add", center, support), half)), size_in)
+    j = g.op("Add", first, tap)  # [out, taps]
+    u = g.op("Div", g.op("Add", g.op("Sub", j, center), half), filterscale)
+    box = g.cast(g.op("And", g.op("Greater", u, g.const(-0.5, f64)), g.op("LessOrEqual", u, half)), DOUBLE)
+    bilinear = g.op("Max", g.op("Sub", one, g.op("Abs", u)), zero)
+    weights = g.op("Mul", g.op("Where", shrink, box, bilinear), g.cast(g.op("Less", j, end), DOUBLE))
+    total = g.reduce("ReduceSum", weights, [1], keepdims=1)
+    weights = g.op("Div", weights, g.op("Where", g.op("Equal", total, zero), one, total))
+    index = g.cast(g.op("Min", j, g.op("Sub", size_in, one)), INT64)
+    trailing = [1] * (rank - axis - 1)
+    weights = g.op("Reshape", weights if exact else g.cast(weights, FLOAT), g.const([0, 0, *trailing], np.int64))
+    taken = g.op("Gather", g.cast(x, DOUBLE) if exact else x, index, axis=axis)  # [out, taps] in place of `axis`
+    summed = g.reduce("ReduceSum", g.op("Mul", taken, weights), [axis + 1])
+    return g.cast(summed, FLOAT) if exact else summed  # exact: float64 sums of float32 pixels, as Pillow's "F" mode
+
+
+def _fit(g: _Builder, ink: str, size: int) -> str:
+    """demo.preprocess._fit: the longer side to `size`, aspect kept (BOX to shrink, BILINEAR to enlarge),
+    then scaled so the maximum is 1."""
+    h, w = g.dim(ink, 0, DOUBLE), g.dim(ink, 1, DOUBLE)
+    scale = g.op("Div", g.const(float(size), np.float64), g.op("Max", h, w))
+    one = g.const(1.0, np.float64)
+    new_h = g.op("Max", g.op("Round", g.op("Mul", h, scale)), one)  # Round is half-to-even, as Python's round()
+    new_w = g.op("Max", g.op("Round", g.op("Mul", w, scale)), one)
+    shrink = g.op("Less", scale, one)
+    across = _resample(g, ink, 1, 2, new_w, shrink, exact=True)  # horizontal pass, then vertical, as Pillow
+    out = _resample(g, across, 0, 2, new_h, shrink, exact=True)
+    return g.op("Div", out, g.op("Max", g.reduce("ReduceMax", out), g.const(1e-6)))
+
+
+def _thicken(g: _Builder, ink: str, target: float) -> str:
+    """demo.preprocess._thicken: strokes thinner than 0.75 x target (width = 2 x area / perimeter) dilated by a
+    max filter of 2 * ceil((target - width) / 2) + 1 px: 5, 7 or 9 here, so all three are computed and one kept."""
+    solid = g.cast(g.op("Greater", ink, g.const(0.5)), FLOAT)
+    area = g.reduce("ReduceSum", solid)
+    padded = g.op("Pad", solid, g.const([1, 1, 1, 1], np.int64))
+    h, w = g.dim(solid, 0), g.dim(solid, 1)
+    zero, one, two = (g.const(v, np.int64) for v in (0, 1, 2))
+
+    def shifted(dy: str, dx: str) -> str:
+        starts = g.op("Concat", g.op("Unsqueeze", dy, zero), g.op("Unsqueeze", dx, zero), axis=0)
+        ends = g.op("Add", starts, g.op("Concat", g.op("Unsqueeze", h, zero), g.op("Unsqueeze", w, zero), axis=0))
+        return g.op("Slice", padded, starts, ends, g.const([0, 1], np.int64))
+
+    interior = g.op("Mul", g.op("Mul", shifted(zero, one), shifted(two, one)),
+                    g.op("Mul", shifted(one, zero), shifted(one, two)))  # fmt: skip
+    edge = g.op("Mul", solid, g.op("Sub", g.const(1.0), interior))
+    perimeter = g.op("Max", g.reduce("ReduceSum", edge), g.const(1.0))
+    width = g.op("Div", g.op("Mul", g.const(2.0, np.float64), g.cast(area, DOUBLE)), g.cast(perimeter, DOUBLE))
+    keep = g.op("Or", g.op("GreaterOrEqual", width, g.const(target * 0.75, np.float64)),
+                g.op("Equal", area, g.const(0.0)))  # fmt: skip
+    size = g.op("Add", g.op("Mul", g.const(2.0, np.float64),
+                            g.op("Ceil", g.op("Div", g.op("Sub", g.const(target, np.float64), width),
+                                              g.const(2.0, np.float64)))), g.const(1.0, np.float64))  # fmt: skip
+    image = g.op("Unsqueeze", ink, g.const([0, 1], np.int64))
+    out = None
+    for k in (9, 7, 5):
+        dilated = g.op("MaxPool", image, kernel_shape=[k, k], pads=[k // 2] * 4, strides=[1, 1])
+        out = (
+            dilated if out is None else g.op("Where", g.op("Equal", size, g.const(float(k), np.float64)), dilated, out)
+        )
+    out = g.op("Squeeze", out, g.const([0, 1], np.int64))
+    return g.op("Where", keep, ink, out)
+
+
+def _thumbnail_size(g: _Builder, width: str, height: str) -> tuple[str, str]:
+    """Pillow's Image.thumbnail((WORK_SIZE, WORK_SIZE)) size: the aspect ratio kept as well as whole pixels can."""
+    f64 = np.float64
+    side, one, zero = g.const(float(WORK_SIZE), f64), g.const(1.0, f64), g.const(0.0, f64)
+    aspect = g.op("Div", width, height)
+
+    def round_aspect(number: str, error) -> str:  # the nearer of floor and ceil by `error`, at least 1
+        low, high = g.op("Floor", number), g.op("Ceil", number)
+        return g.op("Max", g.op("Where", g.op("LessOrEqual", error(low), error(high)), low, high), one)
+
+    narrow_w = round_aspect(g.op("Mul", side, aspect), lambda n: g.op("Abs", g.op("Sub", aspect, g.op("Div", n, side))))
+    wide_h = round_aspect(
+        g.op("Div", side, aspect),
+        lambda n: g.op("Where", g.op("Equal", n, zero), zero, g.op("Abs", g.op("Sub", aspect, g.op("Div", side, n)))),
+    )
+    narrow = g.op("LessOrEqual", aspect, one)
+    return g.op("Where", narrow, narrow_w, side), g.op("Where", narrow, side, wide_h)
+
+
+def _planes(g: _Builder, image: str) -> str:
+    """uint8 [H,W,4] -> uint8 [4,h,w] (a channel is then contiguous: fast to take).
+
+    Pictures over WORK_SIZE a side are reduced to Pillow's thumbnail size with its BOX filter, rounding to
+    8 bits after each pass as Pillow does, so that every later step is bounded. Past 2 x WORK_SIZE, whole
+    k x k blocks are averaged first (k = side // WORK_SIZE), as Pillow's own reducing_gap does from 4x: the
+    one step where the graph is near Pillow rather than equal to it.
+    """
+    height, width = g.dim(image, 0), g.dim(image, 1)
+    longest = g.op("Max", height, width)
+
+    small = g.branch()
+    small_out = small.op("Transpose", image, perm=[2, 0, 1])
+
+    b = g.branch()
+    zero, one = b.const([0], np.int64), b.const([1], np.int64)
+    k = b.op("Unsqueeze", b.op("Max", b.op("Div", longest, b.const(WORK_SIZE, np.int64)), b.const(1, np.int64)), zero)
+    h, w = b.op("Unsqueeze", height, zero), b.op("Unsqueeze", width, zero)
+    rows = b.op("Div", b.op("Add", h, b.op("Sub", k, one)), k)
+    cols = b.op("Div", b.op("Add", w, b.op("Sub", k, one)), k)
+    pads = b.op(
+        "Concat",
+        zero,
+        zero,
+        zero,
+        b.op("Sub", b.op("Mul", rows, k), h),
+        b.op("Sub", b.op("Mul", cols, k), w),
+        zero,
+        axis=0,
+    )
+    padded = b.op("Pad", b.cast(image, FLOAT), pads, mode="edge")
+    blocks = b.op("Reshape", padded, b.op("Concat", rows, k, cols, k, b.const([4], np.int64), axis=0))
+    planes = b.op("Transpose", b.reduce("ReduceMean", blocks, [1, 3]), perm=[2, 0, 1])  # [4, rows, cols]
+    new_w, new_h = _thumbnail_size(b, b.cast(width, DOUBLE), b.cast(height, DOUBLE))
+    shrink = b.const(True, np.bool_)
+
+    def to_8_bits(x: str) -> str:  # Pillow's 8-bit passes round half up and clip
+        return b.op("Clip", b.op("Floor", b.op("Add", x, b.const(0.5))), b.const(0.0), b.const(255.0))
+
+    planes = to_8_bits(_resample(b, planes, 2, 3, new_w, shrink))
+    planes = to_8_bits(_resample(b, planes, 1, 3, new_h, shrink))
+    big_out = b.cast(planes, TensorProto.UINT8)
+
+    return g.op("If", g.op("Greater", longest, g.const(WORK_SIZE, np.int64)),
+                then_branch=b.subgraph("thumbnail", big_out, TensorProto.UINT8),
+                else_branch=small.subgraph("as_is", small_out, TensorProto.UINT8))  # fmt: skip
+
+
+def _ink_map(g: _Builder, planes: str) -> str:
+    """demo.preprocess.ink_map: uint8 [4,h,w] -> float32 [h,w] in [0,1]."""
+    alpha = g.op("Gather", planes, g.const(3, np.int64), axis=0)
+    lowest = g.cast(g.reduce("ReduceMin", alpha), FLOAT)
+    transparent = g.op("Less", g.op("Div", lowest, g.const(255.0)), g.const(0.98))
+
+    clear = g.branch()
+    clear_out = clear.op("Div", clear.cast(alpha, FLOAT), clear.const(255.0))
+
+    o = g.branch()  # an opaque picture: ink is whatever differs from the typical border colour, in any channel
+    rgb = o.op("Slice", planes, o.const([0], np.int64), o.const([3], np.int64), o.const([0], np.int64))
+    rgb = o.op("Div", o.cast(rgb, FLOAT), o.const(255.0))  # [3,h,w]
+    first, last = o.const(0, np.int64), o.const(-1, np.int64)
+    border = o.op(
+        "Concat",
+        o.op("Gather", rgb, first, axis=1),
+        o.op("Gather", rgb, last, axis=1),
+        o.op("Gather", rgb, first, axis=2),
+        o.op("Gather", rgb, last, axis=2),
+        axis=1,
+    )  # [3, n]
+    n = o.dim(border, 1)
+    ordered, _ = o.op("TopK", border, o.op("Unsqueeze", n, o.const([0], np.int64)), outputs=2, largest=0, sorted=1)
+    low = o.op("Div", o.op("Sub", n, o.const(1, np.int64)), o.const(2, np.int64))
+    high = o.op("Div", n, o.const(2, np.int64))
+    median = o.op(
+        "Div", o.op("Add", o.op("Gather", ordered, low, axis=1), o.op("Gather", ordered, high, axis=1)), o.const(2.0)
+    )  # np.median: the mean of the two middle values
+    distance = o.op("Abs", o.op("Sub", rgb, o.op("Unsqueeze", median, o.const([1, 2], np.int64))))
+    opaque_out = o.reduce("ReduceMax", distance, [0])
+
+    return g.op("If", transparent, then_branch=clear.subgraph("alpha_is_ink", clear_out),
+                else_branch=o.subgraph("distance_from_border", opaque_out))  # fmt: skip
+
+
+def _bounds(g: _Builder, present: str) -> tuple[str, str]:
+    """First and one-past-last index where a bool [n] is true ([0, n) when none is)."""
+    n = g.dim(present, 0)
+    index = g.op("Range", g.const(0, np.int64), n, g.const(1, np.int64))
+    first = g.reduce("ReduceMin", g.op("Where", present, index, n))
+    last = g.reduce("ReduceMax", g.op("Where", present, index, g.const(-1, np.int64)))
+    empty = g.op("Less", last, first)
+    first = g.op("Where", empty, g.const(0, np.int64), first)
+    end = g.op("Where", empty, n, g.op("Add", last, g.const(1, np.int64)))
+    return first, end
+
+
+def _centre(g: _Builder, digit: str) -> str:
+    """Place the fitted digit in the 28x28 frame so its centre of mass is at the centre (float64, as numpy)."""
+    h, w = g.dim(digit, 0), g.dim(digit, 1)
+    total = g.cast(g.op("Max", g.reduce("ReduceSum", digit), g.const(1e-12)), DOUBLE)
+
+    def offset(size: str, axis_sums: str) -> str:
+        index = g.op("Range", g.const(0.0, np.float64), g.cast(size, DOUBLE), g.const(1.0, np.float64))
+        mass = g.op("Div", g.reduce("ReduceSum", g.op("Mul", g.cast(axis_sums, DOUBLE), index)), total)
+        start = g.op("Round", g.op("Sub", g.const(FRAME / 2 - 0.5, np.float64), mass))
+        room = g.cast(g.op("Sub", g.const(FRAME, np.int64), size), DOUBLE)
+        return g.cast(g.op("Min", g.op("Max", start, g.const(0.0, np.float64)), room), INT64)
+
+    top = offset(h, g.reduce("ReduceSum", digit, [1]))
+    left = offset(w, g.reduce("ReduceSum", digit, [0]))
+    frame_size = g.const(FRAME, np.int64)
+    zero = g.const([0], np.int64)
+    pads = g.op("Concat", *(g.op("Unsqueeze", v, zero) for v in (
+        top, left, g.op("Sub", g.op("Sub", frame_size, h), top), g.op("Sub", g.op("Sub", frame_size, w), left))), axis=0)  # fmt: skip
+    frame = g.op("Pad", digit, pads)
+    frame = g.op("Div", frame, g.op("Max", g.reduce("ReduceMax", frame), g.const(1e-6)))
+    return g.op("Clip", frame, g.const(0.0), g.const(1.0))
+
+
+def preprocess_model() -> onnx.ModelProto:
+    """The recipe alone: image uint8 [H,W,4] -> frame_nchw [1,1,28,28], frame [28,28], ink, contrast."""
+    g = _Builder()
+    ink = _ink_map(g, _planes(g, "image"))
+
+    # Only three passes over the whole picture (the ink, its row and column maxima); the rest works on the crop.
+    row_peaks, col_peaks = g.reduce("ReduceMax", ink, [1]), g.reduce("ReduceMax", ink, [0])
+    peak = g.reduce("ReduceMax", row_peaks)
+    faint = g.op("Mul", g.const(0.3), peak)  # below this, paper texture and shadows
+    top, bottom = _bounds(g, g.op("GreaterOrEqual", row_peaks, faint))
+    left, right = _bounds(g, g.op("GreaterOrEqual", col_peaks, faint))
+    zero = g.const([0], np.int64)
+    starts = g.op("Concat", g.op("Unsqueeze", top, zero), g.op("Unsqueeze", left, zero), axis=0)
+    ends = g.op("Concat", g.op("Unsqueeze", bottom, zero), g.op("Unsqueeze", right, zero), axis=0)
+    crop = g.op("Slice", ink, starts, ends, g.const([0, 1], np.int64))
+    crop = g.op("Where", g.op("GreaterOrEqual", crop, faint), g.op("Div", crop, g.op("Max", peak, g.const(1e-6))),
+                g.const(0.0))  # fmt: skip
+    solid = g.reduce("ReduceSum", g.cast(g.op("Greater", crop, g.const(0.5)), FLOAT))
+    has_ink = g.op("And", g.op("GreaterOrEqual", peak, g.const(MIN_CONTRAST)),
+                   g.op("GreaterOrEqual", solid, g.const(float(MIN_INK_PIXELS))))  # fmt: skip
+
+    work = _thicken(g, _fit(g, crop, 4 * BOX), target=4 * STROKE)  # 4x the final size: cheap, fine enough
+    frame = _centre(g, _fit(g, work, BOX))
+    frame = g.op(
+        "Where",
+        has_ink,
+        frame,
+        g.const(np.zeros((FRAME, FRAME))),
+    )
+    g.nodes.append(helper.make_node("Identity", [frame], ["frame"]))
+    g.nodes.append(helper.make_node("Reshape", [frame, g.const([1, 1, FRAME, FRAME], np.int64)], ["frame_nchw"]))
+    g.nodes.append(helper.make_node("Identity", [has_ink], ["ink"]))
+    g.nodes.append(helper.make_node("Identity", [peak], ["contrast"]))
+
+    graph = helper.make_graph(
+        g.nodes, "sketch_recipe",
+        [helper.make_tensor_value_info("image", TensorProto.UINT8, ["H", "W", 4])],
+        [helper.make_tensor_value_info("frame_nchw", FLOAT, [1, 1, FRAME, FRAME]),
+         helper.make_tensor_value_info("frame", FLOAT, [FRAME, FRAME]),
+         helper.make_tensor_value_info("ink", BOOL, []),
+         helper.make_tensor_value_info("contrast", FLOAT, [])],
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="lecture-zoo")
+    model.ir_version = 10
+    return model
+
+
+def canvas_model(classifier: onnx.ModelProto) -> onnx.ModelProto:
+    """The recipe fused in front of a digit model (`image` [N,1,28,28] -> logits, probabilities)."""
+    recipe = preprocess_model()
+    classifier = compose.add_prefix(classifier, "model/")
+    merged = compose.merge_models(
+        recipe, classifier, io_map=[("frame_nchw", "model/image")],
+        outputs=["frame", "ink", "contrast", "model/probabilities"],
+    )  # fmt: skip
+    # Probabilities are zeros without ink, so a caller that forgets to read `ink` cannot mistake a blank for a 1.
+    g = _Builder(prefix="out/")
+    mask = g.cast("ink", FLOAT)
+    g.nodes.append(helper.make_node("Mul", ["model/probabilities", mask], ["probabilities"]))
+    merged.graph.node.extend(g.nodes)
+    outputs = {o.name: o for o in merged.graph.output}
+    del merged.graph.output[:]
+    merged.graph.output.append(helper.make_tensor_value_info("probabilities", FLOAT, [1, 10]))
+    merged.graph.output.extend(outputs[name] for name in ("frame", "ink", "contrast"))
+    onnx.checker.check_model(merged, full_check=True)
+    return merged
