@@ -40,8 +40,9 @@ function configureRuntime(threads) {
   if (configured) return; // onnxruntime-web takes its settings once, before the first session
   configured = true;
   ort.env.wasm.wasmPaths = new URL("./ort/", import.meta.url).href; // served beside this file, never a CDN
-  // Threads need a cross-origin isolated page (COOP/COEP headers); without them onnxruntime-web uses one.
-  ort.env.wasm.numThreads = threads ?? (globalThis.crossOriginIsolated ? Math.min(2, navigator.hardwareConcurrency || 1) : 1);
+  // One thread unless asked: measured on a 2-core machine (README, "The browser page"), a second wasm thread
+  // made a 28x28 model slower. More threads need a cross-origin isolated page (COOP/COEP headers).
+  ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.floor(threads ?? 1)) : 1;
   ort.env.wasm.proxy = false; // a 28x28 model runs in a few ms: a worker round trip would cost more than it saves
 }
 
