@@ -13,7 +13,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m export", description="Export zoo checkpoints to ONNX and prove them."
     )
-    parser.add_argument("name", nargs="?", help="a trained run (e.g. cnn, cnn-fashion-mnist) or all")
+    parser.add_argument(
+        "name",
+        nargs="?",
+        help="a trained run (e.g. cnn, cnn-fashion-mnist), all, or canvas (re-make "
+        "the canvas models from the digit models already exported)",
+    )
     parser.add_argument(
         "--check", action="store_true", help="verify every model in the manifest; non-zero exit on failure"
     )
@@ -27,7 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     from zoo.models import ZooError
 
     try:
-        if args.name:
+        if args.name == "canvas":
+            export_canvases(args.out)
+        elif args.name:
             export(args.name, args.checkpoints, args.out, int8=not args.no_int8)
         if args.check:
             return check(args.out)
@@ -38,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def export(name: str, checkpoints: Path, out: Path, int8: bool = True) -> list[dict]:
-    from export.card import write_card
+    from export.canvas import export_canvas
     from export.onnx import digit_test_set, digits_of, export_run, sha256
     from export.quantize import MAX_ACCURACY_LOSS, int8_accuracy_loss, quantize_digits
     from zoo.models import REGISTRY
@@ -68,16 +75,40 @@ def export(name: str, checkpoints: Path, out: Path, int8: bool = True) -> list[d
                     "metrics": {**float_entry["metrics"], "test_accuracy": round(int8_acc, 5),
                                 "float_test_accuracy_ort": round(float_acc, 5)},
                 })  # fmt: skip
+        if entries[0]["task"] == "digits":  # the sketch recipe fused with each digit model (export/canvas.py)
+            entries += [export_canvas(e, out) for e in list(entries)]
         names = {e["name"] for e in entries}
         manifest = [e for e in manifest if e["name"] not in names and e.get("run") != run] + entries
         for entry in entries:
             print(f"{entry['name']:<22} {entry['kind']:<5} {entry['bytes'] / 1024:>8.1f} KB  -> {out / entry['file']}")
         written += entries
-    order = {n: i for i, n in enumerate(REGISTRY)}
-    manifest.sort(key=lambda e: (order.get(e["model"], len(order)), e["run"], e["name"]))
-    manifest_path.write_text(json.dumps({"format": 1, "models": manifest}, indent=2) + "\n")
-    write_card(manifest, out / "README.md")
+    _write_manifest(manifest, out)
     return written
+
+
+def export_canvases(out: Path) -> list[dict]:
+    """Re-make every canvas model from the digit models already in `out` (no checkpoint, no torch needed)."""
+    from export.canvas import export_canvas
+
+    manifest = json.loads((out / "manifest.json").read_text())["models"]
+    digits = [e for e in manifest if e["task"] == "digits" and e["kind"] in ("full", "int8")]
+    canvases = [export_canvas(e, out) for e in digits]
+    names = {e["name"] for e in canvases}
+    _write_manifest([e for e in manifest if e["name"] not in names] + canvases, out)
+    for entry in canvases:
+        print(f"{entry['name']:<22} {entry['kind']:<6} {entry['bytes'] / 1024:>8.1f} KB  -> {out / entry['file']}")
+    return canvases
+
+
+def _write_manifest(manifest: list[dict], out: Path) -> None:
+    from export.card import write_card
+    from zoo.models import REGISTRY
+
+    order = {n: i for i, n in enumerate(REGISTRY)}
+    kinds = {k: i for i, k in enumerate(("full", "int8", "canvas", "step"))}
+    manifest.sort(key=lambda e: (order.get(e["model"], len(order)), e["run"], kinds.get(e["kind"], 9), e["name"]))
+    (out / "manifest.json").write_text(json.dumps({"format": 1, "models": manifest}, indent=2) + "\n")
+    write_card(manifest, out / "README.md")
 
 
 def check(models_dir: Path) -> int:

@@ -23,6 +23,8 @@ Step by step, as the reference does it:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import onnx
 from onnx import TensorProto, compose, helper
@@ -379,3 +381,87 @@ def canvas_model(classifier: onnx.ModelProto) -> onnx.ModelProto:
     merged.graph.output.extend(outputs[name] for name in ("frame", "ink", "contrast"))
     onnx.checker.check_model(merged, full_check=True)
     return merged
+
+
+# ----------------------------------------------------------------------------- export
+
+
+def test_canvas() -> np.ndarray:
+    """The canvas of test_data_set_0: a 160x120 transparent sketchpad with a 7 drawn in black strokes."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (160, 120), (0, 0, 0, 0))
+    ImageDraw.Draw(image).line([(55, 20), (105, 20), (75, 100)], fill=(0, 0, 0, 255), width=7, joint="curve")
+    return np.asarray(image)
+
+
+def reference(rgba: np.ndarray, classifier) -> dict[str, np.ndarray]:
+    """What a canvas model must output, from the reference recipe and the digit model's own ONNX file."""
+    from PIL import Image
+
+    from demo.preprocess import NotADigit, ink_map, to_mnist_frame
+
+    try:
+        frame, ink = to_mnist_frame(rgba), True
+    except NotADigit:
+        frame, ink = np.zeros((FRAME, FRAME), np.float32), False
+    probabilities = classifier.run(["probabilities"], {"image": frame[None, None]})[0] * ink
+    contrast = np.float32(ink_map(Image.fromarray(rgba)).max())
+    return {
+        "probabilities": probabilities.astype(np.float32),
+        "frame": frame,
+        "ink": np.array(ink),
+        "contrast": contrast,
+    }
+
+
+def export_canvas(entry: dict, out: Path) -> dict:
+    """`<out>/<name>-canvas.onnx` from the digit model `entry` (full or int8) in `out`, with its test data."""
+    import json
+
+    import onnxruntime as ort
+    from onnx import numpy_helper
+
+    from export.onnx import sha256
+
+    name = f"{entry['name']}-canvas"
+    path = Path(out) / f"{name}.onnx"
+    model = canvas_model(onnx.load(str(Path(out) / entry["file"])))
+    keep = ("model", "run", "task", "checkpoint", "checkpoint_sha256", "parameters", "metrics", "labels", "float_model")
+    canvas = {
+        "name": name,
+        **{k: entry[k] for k in keep if k in entry},
+        "kind": "canvas",
+        "base_model": entry["name"],
+        "file": path.name,
+        "opset": OPSET,
+        "inputs": {"image": {"shape": ["H", "W", 4], "dtype": "uint8"}},
+        "outputs": {k: {"shape": shape, "dtype": dtype, "doc": doc} for k, (dtype, shape, doc) in OUTPUTS.items()},
+        "input_contract": CONTRACT,
+    }
+    props = {
+        "task": "digits", "kind": "canvas", "base_model": entry["name"], "zoo_model": entry["model"],
+        "input_contract": CONTRACT, "labels": json.dumps(entry["labels"]), "metrics": json.dumps(entry["metrics"]),
+        "outputs": json.dumps({k: doc for k, (_, _, doc) in OUTPUTS.items()}),
+        "checkpoint_sha256": entry["checkpoint_sha256"], "parameters": str(entry["parameters"]),
+    }  # fmt: skip
+    del model.metadata_props[:]  # the digit model's own props came through the merge
+    for key, value in props.items():
+        model.metadata_props.add(key=key, value=value)
+    model.doc_string = f"{name}: the sketch recipe (RGBA canvas -> 28x28 frame) fused with {entry['name']}"
+    onnx.save(model, str(path))
+    canvas["sha256"], canvas["bytes"] = sha256(path), path.stat().st_size
+
+    # test_data_set_0: a drawn 7; the expected outputs come from the reference recipe and the digit model.
+    rgba = test_canvas()
+    classifier = ort.InferenceSession(str(Path(out) / entry["file"]), providers=["CPUExecutionProvider"])
+    expected = reference(rgba, classifier)
+    folder = Path(out) / "test_data" / name / "test_data_set_0"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "input_0.pb").write_bytes(numpy_helper.from_array(rgba, "image").SerializeToString())
+    for i, key in enumerate(OUTPUTS):
+        (folder / f"output_{i}.pb").write_bytes(
+            numpy_helper.from_array(np.asarray(expected[key]), key).SerializeToString()
+        )
+    canvas["test_data"] = str(folder.relative_to(out))
+    return canvas

@@ -33,6 +33,14 @@ RTOL = 1e-6
 # agree with another to 1e-5 there. That case is judged against float64: ONNX must be no further from
 # the exact function than CONDITIONING_FACTOR times PyTorch float32's own error.
 CONDITIONING_FACTOR = 10
+# Canvas models (the sketch recipe fused with a digit model) against the reference recipe + the digit model,
+# on the canvas corpus (export/sketches.py): the same ink decision on every case, argmax agreement and
+# accuracy as below, and frames within FRAME_TOLERANCE (mean abs diff) on CANVAS_AGREEMENT of the cases.
+# Measured: every frame within 6e-8 (the resampling weights are Pillow's, in float64 as Pillow has them).
+CANVAS_AGREEMENT = 0.995
+CANVAS_ACCURACY_POINTS = 0.3
+FRAME_TOLERANCE = 1e-4
+CANVAS_DIGITS = 1000  # test digits drawn on pages and sketchpads (x2 cases), plus every form, blanks, specks
 
 
 class VerificationError(Exception):
@@ -56,6 +64,10 @@ class ArgmaxMismatch(VerificationError):
 
 
 class AccuracyLoss(VerificationError):
+    pass
+
+
+class InkMismatch(VerificationError):
     pass
 
 
@@ -270,15 +282,128 @@ def _verify_int8(entry, models_dir, float_entry, row) -> Row:
     return row
 
 
-def check_all(models_dir: Path) -> tuple[list[Row], list[VerificationError]]:
+@dataclass
+class CanvasReference:
+    """The canvas corpus and what the reference recipe makes of it: frames (zeros without ink), ink, labels."""
+
+    cases: list
+    frames: np.ndarray  # [n, 28, 28]
+    ink: np.ndarray  # [n] bool
+    labels: np.ndarray  # [n], -1 where there is no digit
+
+
+def canvas_reference(data, digits: int) -> CanvasReference:
+    from demo.preprocess import NotADigit, to_mnist_frame
+    from export.sketches import corpus
+
+    cases = corpus(data.x_test[:digits], data.y_test[:digits])
+    frames, ink = [], []
+    for case in cases:
+        try:
+            frames.append(to_mnist_frame(case.image))
+            ink.append(True)
+        except NotADigit:
+            frames.append(np.zeros((28, 28), np.float32))
+            ink.append(False)
+    labels = np.array([-1 if c.label is None else c.label for c in cases])
+    return CanvasReference(cases, np.stack(frames), np.array(ink), labels)
+
+
+def verify_canvases(
+    canvases: list[dict], models_dir: Path, entries: dict[str, dict], digits: int
+) -> tuple[list[Row], list[VerificationError]]:
+    """Every canvas model against the reference recipe (demo/preprocess.py) + its digit model, on one corpus
+    (drawn and preprocessed once for all). Returns the rows of those that pass, and the failures."""
+    from demo.images import to_rgba
+    from export.onnx import digits_of
+
+    rows = [Row(e["name"], e["kind"], size_kb=check_file(e, models_dir).stat().st_size / 1024) for e in canvases]
+    ref = canvas_reference(digits_of(entries[canvases[0]["base_model"]]), digits)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    sessions = [ort.InferenceSession(str(Path(models_dir) / e["file"]), options, providers=["CPUExecutionProvider"])
+                for e in canvases]  # fmt: skip
+    outputs = [[] for _ in canvases]  # per model, per case: (probabilities [10], frame, ink)
+    for case in ref.cases:
+        rgba = to_rgba(case.image)
+        for session, out in zip(sessions, outputs, strict=True):
+            probabilities, frame, ink, _ = session.run(None, {"image": rgba})
+            out.append((probabilities[0], frame, bool(ink)))
+    passed, failures = [], []
+    for entry, row, out in zip(canvases, rows, outputs, strict=True):
+        base = Path(models_dir) / entries[entry["base_model"]]["file"]
+        try:
+            _judge_canvas(entry["name"], base, ref, out, row)
+            passed.append(row)
+        except VerificationError as error:
+            failures.append(error)
+    return passed, failures
+
+
+def _judge_canvas(name: str, base: Path, ref: CanvasReference, out: list[tuple], row: Row) -> None:
+    n = len(ref.cases)
+    ink = np.array([o[2] for o in out])
+    if (ink != ref.ink).any():
+        first = int(np.flatnonzero(ink != ref.ink)[0])
+        raise InkMismatch(f"{name}: the ink decision differs from the reference recipe on {int((ink != ref.ink).sum())} "
+                          f"of {n} canvases (first: {ref.cases[first].name}: reference {ref.ink[first]}, ONNX {ink[first]})")  # fmt: skip
+    frame_error = np.abs(np.stack([o[1] for o in out]) - ref.frames).mean(axis=(1, 2))
+    close = float((frame_error <= FRAME_TOLERANCE).mean())
+    if close < CANVAS_AGREEMENT:
+        worst = int(frame_error.argmax())
+        raise ValuesMismatch(f"{name}: output 'frame': {close:.1%} of {n} canvases within mean abs diff {FRAME_TOLERANCE:g} "
+                             f"of the reference recipe, < {CANVAS_AGREEMENT:.1%} (worst {frame_error[worst]:.3g} on "
+                             f"{ref.cases[worst].name})")  # fmt: skip
+    session = ort.InferenceSession(str(base), providers=["CPUExecutionProvider"])
+    want = session.run(["probabilities"], {"image": ref.frames[ref.ink][:, None]})[0]
+    probabilities = np.stack([o[0] for o in out])
+    got = probabilities[ref.ink]
+    agree = got.argmax(1) == want.argmax(1)
+    if agree.mean() < CANVAS_AGREEMENT:
+        raise ArgmaxMismatch(f"{name}: argmax agrees with the reference recipe + {base.stem} on {int(agree.sum())} of "
+                             f"{len(agree)} canvases with ink, < {CANVAS_AGREEMENT:.1%}")  # fmt: skip
+    labelled = ref.labels[ref.ink] >= 0
+    accuracy = float((got.argmax(1) == ref.labels[ref.ink])[labelled].mean())
+    expected = float((want.argmax(1) == ref.labels[ref.ink])[labelled].mean())
+    if abs(accuracy - expected) * 100 > CANVAS_ACCURACY_POINTS:
+        raise AccuracyLoss(f"{name}: accuracy {accuracy:.2%} on {int(labelled.sum())} labelled canvases vs {expected:.2%} "
+                           f"through the reference recipe, > {CANVAS_ACCURACY_POINTS} points apart")  # fmt: skip
+    row.max_abs = float(np.abs(got - want).max())
+    row.max_rel = row.max_abs / float(np.abs(want).max())
+    row.checks = 2 * n
+    row.agreement = (f"ink {n}/{n}, argmax {int(agree.sum())}/{len(agree)}, acc {accuracy:.2%} (ref {expected:.2%}), "
+                     f"frames within {frame_error.max():.0e}")  # fmt: skip
+
+
+def check_all(models_dir: Path, canvas_digits: int = CANVAS_DIGITS) -> tuple[list[Row], list[VerificationError]]:
     entries = {e["name"]: e for e in load_manifest(models_dir)}
     rows, failures = [], []
+    errors = (VerificationError, onnx.checker.ValidationError, onnx.shape_inference.InferenceError)
     for entry in entries.values():
+        if entry["kind"] == "canvas":
+            continue
         try:
             rows.append(verify_entry(entry, models_dir, entries))
-        except (VerificationError, onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as error:
+        except errors as error:
             failures.append(
                 error if isinstance(error, VerificationError) else VerificationError(f"{entry['name']}: {error}")
+            )
+    canvases = [e for e in entries.values() if e["kind"] == "canvas"]
+    for canvas in canvases:  # one corpus per dataset the digit models were trained on
+        group = [
+            c
+            for c in canvases
+            if entries[c["base_model"]]["metrics"]["dataset"] == entries[canvas["base_model"]]["metrics"]["dataset"]
+        ]
+        if group[0] is not canvas:
+            continue
+        try:
+            passed, failed = verify_canvases(group, models_dir, entries, canvas_digits)
+            rows += passed
+            failures += failed
+        except errors as error:
+            failures.append(
+                error if isinstance(error, VerificationError) else VerificationError(f"{canvas['name']}: {error}")
             )
     return rows, failures
 
