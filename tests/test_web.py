@@ -19,12 +19,16 @@ from demo.web import ORT_DIST, SiteError, build, site_files
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
+INT8_STEPS = 5  # measured: up to 4 steps of 1/255 (cnn-int8-canvas, cnn-bn-int8-canvas)
 needs_ort = pytest.mark.skipif(not ORT_DIST.is_dir(), reason="onnxruntime-web is not installed (npm ci)")
 
 
+def _entries() -> list[dict]:
+    return json.loads((ROOT / "models" / "manifest.json").read_text())["models"]
+
+
 def _canvas_models() -> list[dict]:
-    manifest = json.loads((ROOT / "models" / "manifest.json").read_text())["models"]
-    return [e for e in manifest if e["kind"] == "canvas"]
+    return [e for e in _entries() if e["kind"] == "canvas"]
 
 
 needs_canvas = pytest.mark.skipif(not _canvas_models(), reason="no canvas models in models/manifest.json yet")
@@ -158,9 +162,15 @@ def test_every_test_data_set_matches_in_the_browser(web):
         e["name"] for e in json.loads((ROOT / "models" / "manifest.json").read_text())["models"] if e.get("test_data")
     }
     assert {r["name"] for r in results} == expected
+    int8 = {e["name"] for e in _entries() if e["kind"] == "int8" or e.get("base_model", "").endswith("-int8")}
     for result in results:
         for output, diff in result["outputs"].items():
-            assert diff <= 1e-5, f"{result['name']}.{output}: onnxruntime-web differs from PyTorch by {diff}"
+            # INT8 kernels differ between builds (x86 AVX2 without VNNI vs wasm SIMD) by a few steps of the
+            # output's 1/255 scale; every float model and every recipe output is held to 1e-5, as in node.
+            tolerance = INT8_STEPS / 255 if result["name"] in int8 and output == "probabilities" else 1e-5
+            assert diff <= tolerance, f"{result['name']}.{output}: onnxruntime-web differs by {diff} (> {tolerance})"
+        for output, (same, rows) in result["agree"].items():
+            assert same == rows, f"{result['name']}.{output}: argmax differs in {rows - same} of {rows} rows"
 
 
 @pytest.mark.slow

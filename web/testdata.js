@@ -47,7 +47,19 @@ async function fetchTensor(url) {
   return readTensorProto(new Uint8Array(await response.arrayBuffer()), url.pathname).tensor;
 }
 
-/** Run manifest entry `name` on its test_data_set_0: {name, outputs: {output: max abs diff}, dims}. */
+/** Rows of a [N, C] output whose argmax is the expected one: [agreeing, N]. */
+function sameArgmax(got, expected) {
+  const [n, c] = got.dims;
+  let same = 0;
+  for (let r = 0; r < n; r++) {
+    const row = (t) => Array.from(t.data.subarray(r * c, (r + 1) * c));
+    const a = row(got), b = row(expected);
+    same += a.indexOf(Math.max(...a)) === b.indexOf(Math.max(...b));
+  }
+  return [same, n];
+}
+
+/** Run manifest entry `name` on its test_data_set_0: {name, outputs: {output: max abs diff}, dims, agree}. */
 export async function checkTestData(zoo, name) {
   const entry = zoo.entry(name);
   const folder = new URL(`${entry.test_data}/`, zoo.base);
@@ -55,7 +67,7 @@ export async function checkTestData(zoo, name) {
   const inputs = Object.keys(entry.inputs);
   for (let i = 0; i < inputs.length; i++) feeds[inputs[i]] = await fetchTensor(new URL(`input_${i}.pb`, folder));
   const outputs = await zoo.run(name, feeds);
-  const diffs = {}, dims = {};
+  const diffs = {}, dims = {}, agree = {};
   const names = Object.keys(entry.outputs);
   for (let i = 0; i < names.length; i++) {
     const expected = await fetchTensor(new URL(`output_${i}.pb`, folder));
@@ -66,6 +78,7 @@ export async function checkTestData(zoo, name) {
     for (let k = 0; k < got.data.length; k++) worst = Math.max(worst, Math.abs(Number(got.data[k]) - Number(expected.data[k])));
     diffs[names[i]] = worst;
     dims[names[i]] = got.dims;
+    if (got.type === "float32" && got.dims.length === 2) agree[names[i]] = sameArgmax(got, expected);
   }
-  return { name, outputs: diffs, dims };
+  return { name, outputs: diffs, dims, agree };
 }
