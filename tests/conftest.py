@@ -29,12 +29,19 @@ def write_fake_mnist():
 
 
 @pytest.fixture(scope="session")
-def demo_url(tmp_path_factory):
+def demo_temp_dir(tmp_path_factory) -> Path:
+    """The demo server's GRADIO_TEMP_DIR (uploads, output images), its own, to count the files it keeps."""
+    return tmp_path_factory.mktemp("gradio")
+
+
+@pytest.fixture(scope="session")
+def demo_url(tmp_path_factory, demo_temp_dir):
     from demo.bench import free_port, start
 
     port = free_port()
     log = tmp_path_factory.mktemp("demo") / "demo.log"
-    process, _ = start([sys.executable, "-m", "demo", "--port", str(port)], port, log=log, cwd=ROOT, timeout=120)
+    process, _ = start([sys.executable, "-m", "demo", "--port", str(port)], port, log=log, cwd=ROOT, timeout=120,
+                       env={"GRADIO_TEMP_DIR": str(demo_temp_dir)})  # fmt: skip
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:

@@ -172,3 +172,85 @@ def test_still_serving_after_bad_input(client, digit_files):
     label, _, _ = client.predict(handle_file(str(digit_files[2])), api_name="/classify_digit")
     assert _top(label) == "2"
     assert client.predict("hihello", "hihell", api_name="/predict_text")[0] == "ihello"
+
+
+# ---------------------------------------------------------------------- serving under load (raw HTTP API)
+
+
+def test_the_api_page_keeps_classify_digit_signature(client):
+    params = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/classify_digit"]["parameters"]
+    assert [p["parameter_name"] for p in params] == ["image", "model"]
+    assert params[1]["parameter_default"] == "cnn-bn"
+
+
+def test_concurrent_http_callers_lose_nothing_and_files_do_not_pile_up(demo_url, demo_temp_dir):
+    """8 threads, one HTTP connection each, 25 distinct uploads each: every answer right, and the server's temp
+    dir drains back to its own few files once the requests are done (the cache policy in demo/app.py)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from demo.app import CACHE_AGE_S, CACHE_SWEEP_S
+    from demo.soak import HttpApi, distinct, seven_png, temp_entries
+
+    png = seven_png()
+
+    def caller(k: int) -> list[str]:
+        api = HttpApi(demo_url)
+        try:
+            return [api.classify_digit(distinct(png, 100 * k + i), f"c{k}-{i}.png")["label"] for i in range(25)]
+        finally:
+            api.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        labels = [label for answers in pool.map(caller, range(8)) for label in answers]
+    assert labels == ["7"] * 200
+    deadline = time.monotonic() + CACHE_AGE_S + 3 * CACHE_SWEEP_S + 30  # waits for the condition, bounded
+    while (files := temp_entries(demo_temp_dir)[0]) > 20 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert files <= 20, f"{files} files left in the demo's temp dir after 200 requests"
+
+
+def test_overload_is_answered_busy(tmp_path):
+    """A server with one waiting place: bursts of 24 simultaneous calls get answers or HTTP 503 'Queue is full'
+    (what the page shows as 'This application is currently busy'), nothing else."""
+    import sys
+    import threading
+
+    from demo.bench import free_port, start
+    from demo.soak import Busy, HttpApi, distinct, seven_png
+
+    port = free_port()
+    env = {"GRADIO_TEMP_DIR": str(tmp_path / "gradio")}
+    process, _ = start([sys.executable, "-m", "demo", "--port", str(port), "--queue-max", "1"], port,
+                       log=tmp_path / "demo.log", env=env)  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    png = seven_png((2400, 1800))  # large: the 8 running calls take long enough for the rest to queue
+    outcomes: list[str] = []
+    try:
+        for burst in range(5):  # until a burst overflows the queue (the first nearly always does)
+            apis = [HttpApi(url) for _ in range(24)]
+            files = [api.upload(f"b{burst}-{i}.png", distinct(png, 100 * burst + i)) for i, api in enumerate(apis)]
+            go = threading.Barrier(len(apis))
+
+            def call(api: HttpApi, file: dict, go: threading.Barrier) -> None:
+                go.wait()
+                try:
+                    outcomes.append(api.call("classify_digit", file, "cnn-bn")[0]["label"])
+                except Busy as error:
+                    outcomes.append(f"busy: {error}")
+
+            threads = [threading.Thread(target=call, args=(a, f, go)) for a, f in zip(apis, files, strict=True)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=120)
+            for api in apis:
+                api.close()
+            if any(o.startswith("busy") for o in outcomes):
+                break
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    busy = [o for o in outcomes if o.startswith("busy")]
+    assert busy, "no burst of 24 simultaneous calls filled a queue of 1"
+    assert all(o == "7" for o in outcomes if not o.startswith("busy")), outcomes
+    assert all("Queue is full" in o for o in busy), busy
