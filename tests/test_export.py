@@ -43,7 +43,7 @@ def _copy(models: Path, tmp_path: Path) -> Path:
 
 
 def test_every_architecture_exports_and_verifies(tiny_zoo):
-    rows, failures = check_all(tiny_zoo)
+    rows, failures = check_all(tiny_zoo, canvas_digits=10)
     assert failures == []
     names = {r.name for r in rows}
     assert set(REGISTRY) <= names
@@ -111,7 +111,7 @@ def test_corrupted_file_is_caught_by_sha256(tiny_zoo, tmp_path):
     models = _copy(tiny_zoo, tmp_path)
     with open(models / "cnn-small.onnx", "ab") as f:
         f.write(b"\0")
-    _, failures = check_all(models)
+    _, failures = check_all(models, canvas_digits=10)
     assert len(failures) == 1 and isinstance(failures[0], ChecksumMismatch)
     assert "cnn-small" in str(failures[0]) and "sha256" in str(failures[0])
 
@@ -119,7 +119,7 @@ def test_corrupted_file_is_caught_by_sha256(tiny_zoo, tmp_path):
 def test_missing_checkpoint_is_a_clear_failure(tiny_zoo, tmp_path):
     models = _copy(tiny_zoo, tmp_path)
     (tmp_path / "checkpoints" / "circles.pt").unlink()
-    _, failures = check_all(models)
+    _, failures = check_all(models, canvas_digits=10)
     assert len(failures) == 1 and isinstance(failures[0], ChecksumMismatch)
     assert "circles: checkpoint" in str(failures[0]) and "is missing" in str(failures[0])
 
@@ -145,7 +145,7 @@ def _perturb(models: Path, name: str, delta: float) -> None:
 def test_perturbed_weights_fail_the_equivalence_check(tiny_zoo, tmp_path, name):
     models = _copy(tiny_zoo, tmp_path)
     _perturb(models, name, 0.05)
-    _, failures = check_all(models)
+    _, failures = check_all(models, canvas_digits=10)
     mine = [f for f in failures if str(f).startswith(f"{name}:")]
     assert len(mine) == 1 and isinstance(mine[0], ValuesMismatch)
     message = str(mine[0])
@@ -207,6 +207,6 @@ def test_a_model_trained_on_idx_files_exports_and_verifies(tmp_path, write_fake_
           out=tmp_path / "checkpoints", quiet=True)  # fmt: skip
     entries = export("cnn-small-mnist", tmp_path / "checkpoints", tmp_path / "models")
     assert entries[0]["metrics"]["data_dir"] == str(tmp_path / "idx")
-    rows, failures = check_all(tmp_path / "models")
+    rows, failures = check_all(tmp_path / "models", canvas_digits=10)
     assert failures == []
     assert next(r for r in rows if r.name == "cnn-small-mnist").agreement == "40/40"

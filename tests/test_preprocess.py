@@ -1,4 +1,5 @@
-"""demo/preprocess.py on images the tests draw in every form an upload or a canvas can take."""
+"""demo/preprocess.py, the reference recipe (the canvas models are proven against it), on images drawn in every
+form an upload or a canvas can take (export/sketches.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import pytest
 from PIL import Image
 
 from demo.preprocess import NotADigit, open_image, to_mnist_frame
+from export.sketches import FORMS
+from export.sketches import on_canvas as _on_canvas
 from zoo.data import load_mnist5k
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
@@ -26,29 +29,6 @@ def digits():
 def classify():
     session = ort.InferenceSession(str(ROOT / "models" / "cnn-bn.onnx"))
     return lambda frame: int(session.run(["logits"], {"image": frame[None, None].astype(np.float32)})[0].argmax())
-
-
-def _on_canvas(ink: np.ndarray, offset=(60, 200), size=(480, 640)) -> np.ndarray:
-    """Place the digit off-centre on a bigger canvas (what a user's sketch looks like)."""
-    canvas = np.zeros(size, dtype=np.float32)
-    canvas[offset[0] : offset[0] + ink.shape[0], offset[1] : offset[1] + ink.shape[1]] = ink
-    return canvas
-
-
-FORMS = {
-    # Gradio's Sketchpad: RGBA, transparent background, black strokes whose coverage is the alpha channel.
-    "sketchpad rgba": lambda ink: Image.fromarray(np.dstack([np.zeros((*ink.shape, 3)), ink * 255]).astype(np.uint8), "RGBA"),
-    "black on white": lambda ink: Image.fromarray(((1 - ink) * 255).astype(np.uint8), "L").convert("RGB"),
-    "white on black": lambda ink: Image.fromarray((ink * 255).astype(np.uint8), "L"),
-    "blue on yellow": lambda ink: Image.fromarray(
-        (np.array([250, 220, 60]) * (1 - ink[..., None]) + np.array([20, 40, 200]) * ink[..., None]).astype(np.uint8), "RGB"),
-    "palette": lambda ink: Image.fromarray(((1 - ink) * 255).astype(np.uint8), "L").convert("RGB").quantize(8),
-    "palette transparent": lambda ink: Image.fromarray(
-        np.dstack([np.zeros((*ink.shape, 3)), (ink > 0.5) * 255]).astype(np.uint8), "RGBA").quantize(4),
-    "16-bit grey": lambda ink: Image.fromarray(((1 - ink) * 65535).astype(np.uint16)),
-    "grey + alpha": lambda ink: Image.fromarray(np.dstack([np.full(ink.shape, 90), ink * 255]).astype(np.uint8), "LA"),
-    "numpy float rgba": lambda ink: np.dstack([np.zeros((*ink.shape, 3)), ink]).astype(np.float32),
-}  # fmt: skip
 
 
 @pytest.mark.parametrize("form", FORMS)

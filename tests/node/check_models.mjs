@@ -31,7 +31,7 @@ function readTensor(file) {
     else throw new Error(`${file}: unsupported protobuf wire type ${wire}`);
   }
   const ab = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength);
-  const types = { 1: ["float32", Float32Array], 7: ["int64", BigInt64Array] };
+  const types = { 1: ["float32", Float32Array], 2: ["uint8", Uint8Array], 7: ["int64", BigInt64Array], 9: ["bool", Uint8Array] };
   if (!types[dataType]) throw new Error(`${file}: unsupported data_type ${dataType}`);
   const [type, Array] = types[dataType];
   return { name, tensor: new ort.Tensor(type, new Array(ab), dims) };
@@ -55,7 +55,7 @@ for (const entry of manifest.models) {
     const got = outputs[outputName];
     if (got.dims.join() !== expected.dims.join()) throw new Error(`${entry.name}.${outputName}: shape ${got.dims} != ${expected.dims}`);
     let worst = 0;
-    for (let k = 0; k < got.data.length; k++) worst = Math.max(worst, Math.abs(got.data[k] - expected.data[k]));
+    for (let k = 0; k < got.data.length; k++) worst = Math.max(worst, Math.abs(Number(got.data[k]) - Number(expected.data[k])));
     diffs[outputName] = worst;
   });
   results.push({ name: entry.name, outputs: diffs, batch: feeds[Object.keys(entry.inputs)[0]].dims[0] });

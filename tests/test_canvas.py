@@ -1,0 +1,178 @@
+"""The canvas models: the sketch recipe as ONNX ops in front of each digit model (export/canvas.py).
+
+Held against the reference recipe (demo/preprocess.py) on every form a canvas or an upload takes, on odd
+sizes, on blanks and specks; then used the way another runtime would: raw RGBA pixels in, one call.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from PIL import Image, ImageDraw
+
+from demo.images import to_rgba
+from demo.preprocess import NotADigit, to_mnist_frame
+from export.sketches import FORMS, THIN, no_digit, on_canvas, photo, thin_pen
+from zoo.data import load_mnist5k
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def canvas():
+    session = ort.InferenceSession(str(ROOT / "models" / "cnn-bn-canvas.onnx"), providers=["CPUExecutionProvider"])
+
+    def run(image):
+        probabilities, frame, ink, contrast = session.run(None, {"image": to_rgba(image)})
+        return probabilities, frame, bool(ink), float(contrast)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """Ten real test digits (one per class), scaled up to canvas size: 0..1 ink, [10, 280, 280]."""
+    data = load_mnist5k()
+    picks = [int(np.flatnonzero(data.y_test == k)[3]) for k in range(10)]
+    big = [np.asarray(Image.fromarray(data.x_test[i]).resize((280, 280), Image.Resampling.BILINEAR)) for i in picks]
+    return np.stack(big).astype(np.float32) / 255
+
+
+def _reference(image):
+    try:
+        return to_mnist_frame(image), True
+    except NotADigit:
+        return np.zeros((28, 28), np.float32), False
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_every_form_gives_the_reference_frame_and_the_digit(canvas, digits, form):
+    for label, ink in enumerate(digits):
+        image = FORMS[form](on_canvas(ink))
+        want, _ = _reference(image)
+        probabilities, frame, has_ink, _ = canvas(image)
+        assert has_ink and frame.shape == (28, 28) and probabilities.shape == (1, 10)
+        np.testing.assert_allclose(frame, want, atol=1e-6, err_msg=form)
+        assert probabilities.argmax() == label, f"{form}: digit {label}"
+
+
+@pytest.mark.parametrize("label", THIN)
+def test_a_fine_pen_on_a_big_page_is_thickened_as_the_reference_does(canvas, label):
+    for image in (thin_pen(label), thin_pen(label, (2000, 1500), 3)):  # the second is reduced first (> 1024 px)
+        want, _ = _reference(image)
+        probabilities, frame, has_ink, _ = canvas(image)
+        assert has_ink and (frame > 0.5).sum() >= 20
+        np.testing.assert_allclose(frame, want, atol=1e-6)
+        assert probabilities.argmax() == label
+
+
+def test_a_large_photo_is_read_like_the_reference(canvas):
+    image = photo()
+    rgba = np.asarray(image.convert("RGBA"))  # the full 4000x3000, not the demo's reduced JPEG decode
+    assert rgba.shape == (3000, 4000, 4)
+    probabilities, frame, has_ink, _ = canvas(rgba)
+    want, _ = _reference(Image.fromarray(rgba))
+    assert has_ink and probabilities.argmax() == 3
+    assert np.abs(frame - want).mean() < 0.02  # past 2048 px: whole-block averaging first, near Pillow's reduce
+
+
+@pytest.mark.parametrize("case", list(no_digit()), ids=lambda c: c.name)
+def test_no_digit_is_never_guessed(canvas, case):
+    probabilities, frame, has_ink, contrast = canvas(case.image)
+    assert not has_ink
+    assert not probabilities.any() and not frame.any(), "without ink the outputs are zeros, not a guess"
+    assert (contrast < 0.12) == (case.group == "blank")
+
+
+@pytest.mark.parametrize("size", [(1, 1), (1, 7), (7, 1), (3, 2500), (2500, 3), (1025, 1), (5000, 40)])
+def test_any_size_from_one_pixel(canvas, size):
+    """Odd shapes run and agree with the reference (ink decision and frame), thin and long ones included."""
+    rng = np.random.default_rng(sum(size))
+    h, w = size
+    rgba = np.zeros((h, w, 4), np.uint8)
+    rgba[..., 3] = (rng.random((h, w)) < 0.3) * 255
+    probabilities, frame, has_ink, _ = canvas(rgba)
+    want, want_ink = _reference(rgba)
+    assert has_ink == want_ink
+    if max(size) <= 1024:
+        np.testing.assert_allclose(frame, want, atol=1e-6)
+
+
+def test_random_canvases_agree_with_the_reference(canvas):
+    """Strokes of random width, position and colour on random backgrounds, both polarities."""
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        w, h = int(rng.integers(40, 900)), int(rng.integers(40, 900))
+        transparent = rng.random() < 0.5
+        background = (0, 0, 0, 0) if transparent else tuple(int(v) for v in rng.integers(0, 256, 3)) + (255,)
+        image = Image.new("RGBA", (w, h), background)
+        points = [(float(rng.uniform(0, w)), float(rng.uniform(0, h))) for _ in range(int(rng.integers(2, 6)))]
+        ink = tuple(int(v) for v in rng.integers(0, 256, 3)) + (255,)
+        ImageDraw.Draw(image).line(points, fill=ink, width=int(rng.integers(1, 30)))
+        _, frame, has_ink, _ = canvas(image)
+        want, want_ink = _reference(image)
+        assert has_ink == want_ink
+        np.testing.assert_allclose(frame, want, atol=1e-5)
+
+
+def test_the_contract_is_in_the_file_and_the_manifest():
+    entries = {e["name"]: e for e in json.loads((ROOT / "models" / "manifest.json").read_text())["models"]}
+    digit_models = [n for n, e in entries.items() if e["task"] == "digits" and e["kind"] in ("full", "int8")]
+    assert len(digit_models) == 8
+    for name in digit_models:
+        entry = entries[f"{name}-canvas"]
+        assert entry["kind"] == "canvas" and entry["task"] == "digits" and entry["base_model"] == name
+        assert entry["inputs"] == {"image": {"shape": ["H", "W", 4], "dtype": "uint8"}}
+        assert list(entry["outputs"]) == ["probabilities", "frame", "ink", "contrast"]
+        model = onnx.load(str(ROOT / "models" / entry["file"]))
+        props = {p.key: p.value for p in model.metadata_props}
+        assert props["kind"] == "canvas" and props["base_model"] == name
+        assert set(json.loads(props["outputs"])) == {"probabilities", "frame", "ink", "contrast"}
+        assert [o.name for o in model.graph.output] == ["probabilities", "frame", "ink", "contrast"]
+
+
+def test_onnxruntime_and_pillow_alone_classify_a_png(tmp_path):
+    """The model card's snippet, in a fresh interpreter that imports nothing from this repository."""
+    path = tmp_path / "seven.png"
+    image = Image.new("RGBA", (600, 450), (0, 0, 0, 0))
+    ImageDraw.Draw(image).line([(200, 100), (400, 100), (280, 380)], fill=(0, 0, 0, 255), width=18)
+    image.save(path)
+    code = (
+        "import sys, numpy as np, onnxruntime as ort\n"
+        "from PIL import Image\n"
+        "assert not any(m.split('.')[0] in ('demo', 'export', 'zoo') for m in sys.modules)\n"
+        f"session = ort.InferenceSession({str(ROOT / 'models' / 'cnn-bn-canvas.onnx')!r})\n"
+        f"rgba = np.asarray(Image.open({str(path)!r}).convert('RGBA'))\n"
+        "probabilities, frame, ink, contrast = session.run(None, {'image': rgba})\n"
+        "print(probabilities.argmax() if ink else 'no digit')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "7"
+
+
+@pytest.mark.parametrize("drawing, want", [("seven", 7), ("blank", None)])
+def test_onnxruntime_node_reads_a_png_sketch_in_one_call(tmp_path, drawing, want):
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed")
+    if not (ROOT / "node_modules" / "onnxruntime-node").is_dir() or not (ROOT / "node_modules" / "pngjs").is_dir():
+        pytest.skip("onnxruntime-node / pngjs are not installed (npm ci; .ci/run does it)")
+    image = Image.new("RGBA", (600, 450), (0, 0, 0, 0))
+    if drawing == "seven":
+        ImageDraw.Draw(image).line([(200, 100), (400, 100), (280, 380)], fill=(0, 0, 0, 255), width=18)
+    image.save(tmp_path / "sketch.png")
+    out = subprocess.run([node, "tests/node/classify_png.mjs", "models/cnn-bn-canvas.onnx", str(tmp_path / "sketch.png")],
+                         capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["label"] == want and result["ink"] == (want is not None)
+    assert (result["width"], result["height"]) == (600, 450)
