@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -50,6 +52,27 @@ def _stroke(page, points, box):
     page.mouse.up()
 
 
+# A visible <img> served by the demo (a file from its cache), loaded, at least min_width wide, whose URL ends
+# with `name`; its URL, or "" while there is none.
+_LOADED_IMAGE = """([min_width, name]) => {
+  const img = [...document.querySelectorAll('img')].find(i => {
+    const box = i.getBoundingClientRect();
+    return box.width >= min_width && i.complete && i.naturalWidth > 0 && i.offsetParent !== null
+      && i.src.includes('/gradio_api/file=') && i.src.endsWith(name);
+  });
+  return img ? img.src : '';
+}"""
+
+
+def _wait_for_image(page, min_width: int, name: str = "") -> str:
+    """Wait until the page shows a loaded image from the demo's cache; return its URL."""
+    return page.wait_for_function(_LOADED_IMAGE, arg=[min_width, name], timeout=30_000).json_value()
+
+
+def _cached_file(url: str) -> Path:
+    return Path(unquote(url.split("/gradio_api/file=", 1)[1]))
+
+
 def _prediction(page) -> str:
     label = page.get_by_test_id("label-output-value")
     label.wait_for(timeout=30_000)
@@ -67,7 +90,7 @@ def test_drawing_a_digit_gets_it_recognised(page):
         timeout=30_000,
     )
     page.get_by_text("answered in").first.wait_for(timeout=30_000)
-    page.wait_for_timeout(1000)  # let the 28x28 frame image finish loading before the screenshot
+    _wait_for_image(page, min_width=100)  # the 28x28 frame, shown larger, loaded before the screenshot
     page.screenshot(path=str(ARTIFACTS / "digits.png"))
     assert _prediction(page) == "7"
     assert "answered in" in page.get_by_text("answered in").first.inner_text()
@@ -97,6 +120,19 @@ def test_uploading_a_picture_gets_it_recognised(page, tmp_path):
     page.wait_for_function(
         "() => document.querySelector('[data-testid=label-output-value]')?.innerText.trim() === '3'", timeout=30_000
     )
+    # The server deletes cached files soon after use (demo/app.py, FileCache), but keeps an open page's upload:
+    # once the answer's own image is gone from the cache, a change of model still re-reads the upload.
+    frame = _cached_file(_wait_for_image(page, min_width=100, name="image.webp"))  # the 28x28, as Gradio wrote it
+    upload = _cached_file(_wait_for_image(page, min_width=100, name="three.png"))
+    deadline = time.monotonic() + 60
+    while frame.exists() and time.monotonic() < deadline:  # waits for the condition, bounded
+        time.sleep(0.2)
+    assert not frame.exists(), f"{frame} was not swept from the cache"
+    assert upload.exists(), "the open page's upload was swept"
+    page.get_by_label("model").first.click()
+    page.get_by_role("option", name="cnn-small", exact=True).click()
+    page.get_by_text(re.compile(r"cnn-small \(.*answered in")).first.wait_for(timeout=30_000)
+    assert _prediction(page) == "3"
     page.get_by_role("button", name="Remove Image").first.click()  # clearing is not an error
     page.get_by_text("Draw a digit on the canvas, or upload").first.wait_for(timeout=30_000)
     assert page.locator(".toast-body").count() == 0
@@ -122,10 +158,9 @@ def test_text_tab_predicts_next_characters(page):
 
 def test_points_tab_classifies_a_clicked_point(page):
     page.get_by_role("tab", name="Points").click()
-    plot = next(
-        i for i in page.locator("img").all() if i.is_visible() and (i.bounding_box() or {}).get("width", 0) > 200
-    )
-    box = plot.bounding_box()
+    # wait for the tab to render its plot (a loaded image, 360 px wide) before looking for it
+    src = _wait_for_image(page, min_width=200)
+    box = page.locator(f'img[src="{src}"]').first.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.45)  # near (0, 0.15): inner
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=label-output-value]')].some(e => e.innerText.includes('inner circle'))",
