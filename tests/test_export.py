@@ -210,3 +210,58 @@ def test_a_model_trained_on_idx_files_exports_and_verifies(tmp_path, write_fake_
     rows, failures = check_all(tmp_path / "models", canvas_digits=10)
     assert failures == []
     assert next(r for r in rows if r.name == "cnn-small-mnist").agreement == "40/40"
+
+
+# ----------------------------------------------------------------------------- canvas models
+
+
+def test_every_digit_model_gets_a_proven_canvas_model(tiny_zoo):
+    entries = {e["name"]: e for e in load_manifest(tiny_zoo)}
+    digit_models = [n for n, e in entries.items() if e["task"] == "digits" and e["kind"] in ("full", "int8")]
+    assert {f"{n}-canvas" for n in digit_models} == {n for n, e in entries.items() if e["kind"] == "canvas"}
+    rows = {r.name: r for r in check_all(tiny_zoo, canvas_digits=10)[0]}
+    assert rows["cnn-canvas"].agreement.startswith("ink 129/129, argmax")
+    assert (tiny_zoo / entries["cnn-canvas"]["test_data"] / "input_0.pb").is_file()
+
+
+def _edit_canvas(models: Path, name: str, edit) -> None:
+    """Change a canvas model's graph and re-sign it in the manifest (so only the proof can catch it)."""
+    path = models / f"{name}.onnx"
+    model = onnx.load(str(path))
+    edit(model)
+    onnx.save(model, str(path))
+    manifest = json.loads((models / "manifest.json").read_text())
+    for entry in manifest["models"]:
+        if entry["name"] == name:
+            entry["sha256"] = sha256(path)
+    (models / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_canvas_model_with_other_weights_fails_the_check(tiny_zoo, tmp_path):
+    models = _copy(tiny_zoo, tmp_path)
+
+    def nudge(model):
+        init = next(t for t in model.graph.initializer if t.name.startswith("model/") and np.prod(t.dims) > 1)
+        array = numpy_helper.to_array(init).copy()
+        array.flat[0] += 0.05
+        init.CopyFrom(numpy_helper.from_array(array, init.name))
+
+    _edit_canvas(models, "cnn-canvas", nudge)
+    _, failures = check_all(models, canvas_digits=10)
+    assert [type(f) for f in failures] == [ValuesMismatch]
+    assert str(failures[0]).startswith("cnn-canvas: output 'probabilities'")
+
+
+def test_a_canvas_model_with_another_recipe_fails_the_check(tiny_zoo, tmp_path):
+    """The faint-ink threshold (0.3 of the peak) raised to 0.6: thinner crops, other frames."""
+    models = _copy(tiny_zoo, tmp_path)
+
+    def threshold(model):
+        for node in model.graph.node:
+            if node.op_type == "Constant" and numpy_helper.to_array(node.attribute[0].t).tolist() == np.float32(0.3):
+                node.attribute[0].t.CopyFrom(numpy_helper.from_array(np.array(0.6, np.float32), node.output[0]))
+
+    _edit_canvas(models, "cnn-small-canvas", threshold)
+    _, failures = check_all(models, canvas_digits=10)
+    assert len(failures) == 1 and str(failures[0]).startswith("cnn-small-canvas: ")
+    assert type(failures[0]).__name__ in ("ValuesMismatch", "InkMismatch")
