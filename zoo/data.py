@@ -184,13 +184,13 @@ def augment_digits(x: torch.Tensor, generator: torch.Generator, aug: Augmentatio
     """Random rotation, scale, shift and stroke thickness (see `Augmentation`) on [N,1,28,28] in [0,1].
 
     The demo feeds hand-drawn sketches, whose strokes are thicker or thinner and less centred than MNIST
-    scans. Everything runs as batched tensor ops on x's device; randomness comes from `generator`
-    (on the CPU) so the same seed gives the same batches.
+    scans. Everything runs as batched tensor ops on x's device, random numbers included: `generator` lives
+    on that device, so a GPU step never waits for the host, and the same seed gives the same batches.
     """
     n = x.shape[0]
 
     def uniform(low: float, high: float) -> torch.Tensor:
-        return (torch.rand(n, generator=generator) * (high - low) + low).to(x.device)
+        return torch.rand(n, generator=generator, device=x.device) * (high - low) + low
 
     angle = uniform(-aug.rotate_deg, aug.rotate_deg) * math.pi / 180
     scale = uniform(*aug.scale)
@@ -202,7 +202,8 @@ def augment_digits(x: torch.Tensor, generator: torch.Generator, aug: Augmentatio
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     x = F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
 
-    draw = torch.rand(n, generator=generator).to(x.device).view(n, 1, 1, 1)
+    draw = torch.rand(n, generator=generator, device=x.device).view(n, 1, 1, 1)
     thick = F.max_pool2d(x, 3, stride=1, padding=1)
-    thin = -F.max_pool2d(-x, 3, stride=1, padding=1)
-    return torch.where(draw < aug.thicken, thick, torch.where(draw < aug.thicken + aug.thin, thin, x))
+    if aug.thin:
+        x = torch.where(draw < aug.thicken + aug.thin, -F.max_pool2d(-x, 3, stride=1, padding=1), x)
+    return torch.where(draw < aug.thicken, thick, x)
