@@ -1,4 +1,4 @@
-"""`python -m demo [--host 127.0.0.1] [--port 7860] [--models models/]`: serve the app locally."""
+"""`python -m demo [--host 127.0.0.1] [--port 7860] [--models models/] [--queue-max N]`: serve the app locally."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--models", default="models", help="folder with manifest.json and the ONNX files")
+    parser.add_argument("--queue-max", type=int, default=None,
+                        help="requests that may wait; the next is answered busy (default: demo.app.QUEUE_MAX)")  # fmt: skip
     args = parser.parse_args(argv)
 
-    from demo.app import build_app, launch_options
+    from demo.app import QUEUE_MAX, build_app, launch_options
     from demo.runtime import ManifestError, Zoo
 
     try:
@@ -27,8 +29,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(zoo.models)} models from {args.models}/manifest.json (sha256 checked)")  # fmt: skip
     from demo.web import launch_kwargs  # the browser page at /web/ (demo/web.py)
 
-    build_app(zoo=zoo).launch(server_name=args.host, server_port=args.port, share=False, **launch_options(),
-                              **launch_kwargs(args.models))  # fmt: skip
+    app = build_app(zoo=zoo, queue_max=args.queue_max or QUEUE_MAX)
+    app.launch(server_name=args.host, server_port=args.port, share=False, **launch_options(),
+               **launch_kwargs(args.models))  # fmt: skip
     return 0
 
 

@@ -7,18 +7,35 @@ gr.Error whose message says what was wrong and what is accepted.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import html
+import os
+import threading
 import time
+import weakref
+from collections import OrderedDict
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 from PIL import Image, ImageDraw
 
-from demo.preprocess import NotADigit, open_image, to_mnist_frame
+from demo.images import NotADigit, to_rgba
 from demo.runtime import MAX_GENERATE, MAX_TEMPERATURE, MAX_TEXT, BadRequest, Zoo
 
 MAX_UPLOAD = "10mb"
+# Serving limits, each measured with `python -m demo.soak` / `python -m demo.bench` (README, Performance 3).
+# Disk: every upload and output image is a file in Gradio's cache; FileCache deletes each CACHE_AGE_S after its
+# use (UNREAD_UPLOAD_S for an upload not read yet), except an open page's current sketch and upload.
+CACHE_SWEEP_S, CACHE_AGE_S, UNREAD_UPLOAD_S = 1, 2, 60
+# Memory: Gradio keeps a copy of the app's config for every session, and every HTTP API call is a new session:
+# the 10,000 it keeps by default cost ~50 KB each here. Older sessions lose nothing this app keeps.
+SESSIONS = 200
+# Overload: at most QUEUE_MAX requests wait; the next gets HTTP 503 "Queue is full" (the page says "This
+# application is currently busy. Please try again."), instead of a wait that grows without limit.
+QUEUE_MAX = 32
+CONCURRENCY = 8
 PLANE = 1.5  # the circles plot spans [-PLANE, PLANE] on both axes
 PLOT_SIZE = 360
 # Gradio 6.31's Sketchpad opens with no tool selected ("select the draw tool to start"): pick the brush
@@ -61,7 +78,121 @@ def _frame_picture(frame: np.ndarray) -> np.ndarray:
     return np.kron((frame * 255).astype(np.uint8), np.ones((6, 6), dtype=np.uint8))
 
 
-def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None) -> gr.Blocks:
+def launch_options() -> dict:
+    """What `launch()` needs besides host and port, for `python -m demo` and the Space's app.py alike."""
+    # js= belongs to launch() since Gradio 6 (in gr.Blocks it is deprecated)
+    return {"max_file_size": MAX_UPLOAD, "js": SELECT_BRUSH_JS, "state_session_capacity": SESSIONS}
+
+
+class FileCache:
+    """How long the files in Gradio's cache live (uploads, output images): Gradio keeps them all, forever.
+
+    - an upload that a request has read (classify_digit): CACHE_AGE_S after that, unless uploaded again since;
+    - an upload not read yet (it may be waiting in the queue; sketches): UNREAD_UPLOAD_S after it arrived;
+    - an output image: CACHE_AGE_S after it was written (the page and gradio_client fetch it at once);
+    - kept: each open page's current sketch and upload, which a change of model re-reads (`keep`, one entry
+      per browser session, the SESSIONS most recent; API calls never send that event), and the components'
+      own files (the circles plot's first picture).
+    A thread deletes what has expired every CACHE_SWEEP_S seconds, with the folder Gradio made for each file.
+    """
+
+    def __init__(self, capacity: int = SESSIONS):
+        self.capacity = capacity
+        self.pinned: OrderedDict[str, frozenset[str]] = OrderedDict()
+        self.kept: frozenset[str] = frozenset()
+        self.read_at: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+    def keep(self, sketch, upload, request: gr.Request) -> None:
+        """Bound with preprocess=False: `sketch` and `upload` are Gradio's payloads (file paths, not pixels)."""
+        paths = frozenset(_file_paths([sketch, upload]))
+        with self.lock:
+            self.pinned[request.session_hash] = paths
+            self.pinned.move_to_end(request.session_hash)
+            while len(self.pinned) > self.capacity:
+                self.pinned.popitem(last=False)
+            self.kept = frozenset().union(*self.pinned.values())
+
+    def reads_upload(self, fn):
+        """`fn(path, ...)`, noting when the upload at `path` was read (same signature, for the API page)."""
+
+        @functools.wraps(fn)
+        def reading(image, *args, **kwargs):
+            try:
+                return fn(image, *args, **kwargs)
+            finally:
+                if isinstance(image, str):
+                    self.read_at[image] = time.time()
+
+        return reading
+
+    def sweep(self, app: gr.Blocks, now: float | None = None) -> int:
+        """Delete the expired files; returns how many.
+
+        Gradio's own `delete_cache` iterates these sets while uploads add to them: under load it raised "Set
+        changed size during iteration" and stopped for good (measured: files piled up again). This copies first.
+        """
+        now = time.time() if now is None else now
+        keep = set(self.kept)
+        for block in list(app.blocks.values()):
+            keep.update(getattr(block, "keep_in_cache", ()))
+        root = os.path.abspath(getattr(app, "GRADIO_CACHE", ""))
+        deleted = 0
+        for files in list(app.temp_file_sets):
+            for path in list(files):  # list(): a copy, made while holding the GIL
+                if path in keep:
+                    continue
+                try:
+                    written = os.lstat(path).st_ctime  # an upload of the same bytes again renews it
+                    read = self.read_at.get(path)
+                    if read is not None and read >= written:
+                        expires = read + CACHE_AGE_S
+                    elif path in app.upload_file_set:
+                        expires = written + UNREAD_UPLOAD_S
+                    else:
+                        expires = written + CACHE_AGE_S
+                    if now <= expires:
+                        continue
+                    os.remove(path)
+                except FileNotFoundError:
+                    pass
+                except OSError:
+                    continue
+                files.discard(path)
+                self.read_at.pop(path, None)
+                deleted += 1
+                folder = os.path.dirname(os.path.abspath(path))
+                if folder != root:
+                    with contextlib.suppress(OSError):  # one folder per file, named by its hash; kept if not empty
+                        os.rmdir(folder)
+        return deleted
+
+    def start_sweeping(self, app: gr.Blocks) -> None:
+        """A daemon thread: sweep every CACHE_SWEEP_S seconds for as long as the app exists."""
+        ref = weakref.ref(app)
+
+        def run() -> None:
+            while (live := ref()) is not None:
+                try:
+                    self.sweep(live)
+                except Exception as error:  # a failed sweep must not end the sweeping
+                    print(f"cache sweep: {type(error).__name__}: {error}")
+                del live
+                time.sleep(CACHE_SWEEP_S)
+
+        threading.Thread(target=run, name="cache-sweeper", daemon=True).start()
+
+
+def _file_paths(payload) -> list[str]:
+    if isinstance(payload, dict):
+        own = [payload["path"]] if isinstance(payload.get("path"), str) else []
+        return own + [p for value in payload.values() for p in _file_paths(value)]
+    if isinstance(payload, (list, tuple)):
+        return [p for value in payload for p in _file_paths(value)]
+    return []
+
+
+def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_max: int = QUEUE_MAX) -> gr.Blocks:
     zoo = zoo or Zoo(models_dir)
     digit_models = zoo.digit_models()
     text_models = zoo.text_models()
@@ -76,15 +207,16 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None) -> gr.B
     # ------------------------------------------------------------------ digits
 
     def classify(image, model: str):
-        """Image (path, Pillow image or numpy array) -> (label, frame, info). Raises NotADigit/BadRequest."""
+        """Image (path, Pillow image or numpy array) -> (label, frame, info). Raises NotADigit/BadRequest.
+
+        The demo only decodes the picture to RGBA; the canvas model does the rest (demo/runtime.py)."""
         started = time.perf_counter()
-        if isinstance(image, (str, Path)):
-            image = open_image(image)
-        frame = to_mnist_frame(image)
-        prepared = time.perf_counter() - started
-        confidences, inference = zoo.classify(model, frame)
-        info = (f"**{describe(model)}** answered in {inference * 1e3:.2f} ms "
-                f"(preprocessing {prepared * 1e3:.1f} ms) on {zoo.provider}.")  # fmt: skip
+        rgba = to_rgba(image)
+        decoded = time.perf_counter() - started
+        confidences, frame, seconds = zoo.classify(model, rgba)
+        info = (f"**{describe(model)}** answered in {seconds * 1e3:.2f} ms, preprocessing included "
+                f"(the canvas model, {rgba.shape[1]}x{rgba.shape[0]} px; decoding {decoded * 1e3:.1f} ms) "
+                f"on {zoo.provider}.")  # fmt: skip
         return confidences, _frame_picture(frame), info
 
     def classify_sketch(sketch, model: str):
@@ -149,7 +281,9 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None) -> gr.B
 
     # ------------------------------------------------------------------ layout
 
-    with gr.Blocks(title="lecture-zoo: digits, text, points on ONNX Runtime", js=SELECT_BRUSH_JS) as app:
+    file_cache = FileCache()
+    # No usage analytics: the demo may run offline or behind a firewall, and does not phone home.
+    with gr.Blocks(title="lecture-zoo: digits, text, points on ONNX Runtime", analytics_enabled=False) as app:
         gr.Markdown(
             "# lecture-zoo\nThe lectures' models (MNIST CNNs, hihello/charseq/longseq RNNs, the circles net), "
             f"served from verified ONNX files by ONNX Runtime ({zoo.provider}). No PyTorch at serving time."
@@ -175,10 +309,15 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None) -> gr.B
             sketch.change(classify_sketch, [sketch, model], [label, frame, info], api_name=False,
                           trigger_mode="always_last", show_progress="hidden")  # fmt: skip
             # .upload, not .change: clearing the image is not a request to classify nothing
-            upload.upload(classify_digit, [upload, model], [label, frame, info], api_name="classify_digit")
+            upload.upload(file_cache.reads_upload(classify_digit), [upload, model], [label, frame, info],
+                          api_name="classify_digit")  # fmt: skip
             upload.clear(lambda: (None, None, "Draw a digit on the canvas, or upload a picture of one."),
                          None, [label, frame, info], api_name=False)  # fmt: skip
             model.change(reclassify, [sketch, upload, model], [label, frame, info], api_name=False)
+            # cached files expire soon after use (FileCache); an open page's current sketch and upload stay
+            for drawn_or_uploaded in (sketch.change, upload.upload):
+                drawn_or_uploaded(file_cache.keep, [sketch, upload], None, preprocess=False, queue=False,
+                                  api_name=False, show_progress="hidden")  # fmt: skip
 
         with gr.Tab("Text"):
             with gr.Row():
@@ -216,16 +355,16 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None) -> gr.B
                                 "100 held-out points. Blue: the model says inner circle; red: outer.")  # fmt: skip
             ask.click(classify_point, [px, py], [point_label, plot], api_name="classify_point")
             plot.select(click_point, None, [px, py, point_label, plot], api_name=False)
-        app.queue(default_concurrency_limit=8)
+        app.queue(default_concurrency_limit=CONCURRENCY, max_size=queue_max)
+    file_cache.start_sweeping(app)
     return app
 
 
 def _warm_up(zoo: Zoo, model: str) -> None:
-    """One sketch through preprocessing and the default model at start-up: the first call of each pays
-    one-time costs (measured: ~36 ms of preprocessing on a user's first sketch, 2-3 ms afterwards)."""
+    """One sketch through the default canvas model at start-up: the first run of a session pays one-time costs."""
     canvas = Image.new("RGBA", (420, 420), (0, 0, 0, 0))
     ImageDraw.Draw(canvas).line([(120, 100), (300, 100), (200, 330)], fill=(0, 0, 0, 255), width=18)
-    zoo.classify(model, to_mnist_frame(np.asarray(canvas)))
+    zoo.classify(model, np.asarray(canvas))
 
 
 def _example_text(zoo: Zoo):

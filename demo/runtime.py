@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from demo.images import BLANK, SPECK, NotADigit
+from demo.preprocess import MIN_CONTRAST  # what a canvas model's `contrast` output means
 from zoo.corpora import decode, encode
 
 MAX_TEXT = 1000  # characters a request may send to predict_text
@@ -96,8 +98,8 @@ class Zoo:
         return [m.name for m in self.models.values() if m.entry["task"] == task and m.entry["kind"] in kinds]
 
     def digit_models(self) -> list[str]:
-        """Digit models, most accurate first (float before int8 on a tie)."""
-        names = self.names("digits")
+        """Digit models served (those with a canvas model), most accurate first (float before int8 on a tie)."""
+        names = [n for n in self.names("digits") if f"{n}-canvas" in self.models]
         return sorted(
             names,
             key=lambda n: (-self.models[n].entry["metrics"]["test_accuracy"], self.models[n].entry["kind"] != "full"),
@@ -115,13 +117,22 @@ class Zoo:
 
     # ------------------------------------------------------------------ digits
 
-    def classify(self, name: str, frame: np.ndarray) -> tuple[dict[str, float], float]:
-        """A 28x28 frame -> ({label: probability}, seconds of inference)."""
+    def classify(self, name: str, rgba: np.ndarray) -> tuple[dict[str, float], np.ndarray, float]:
+        """A picture as uint8 [H,W,4] RGBA -> ({label: probability}, the 28x28 frame, seconds), through the
+        canvas model `<name>-canvas`: the sketch recipe and the digit model in one ONNX graph, the same one
+        the browser page and any other runtime run. Raises NotADigit for a blank canvas or a speck."""
         model = self.get(name, "digits")
+        if model.entry["kind"] == "canvas":
+            model = self.models[model.entry["base_model"]]
+        canvas = self.models.get(f"{model.name}-canvas")
+        if canvas is None:
+            raise BadRequest(f"{name} has no canvas model in the manifest; make it with: python -m export canvas")
         started = time.perf_counter()
-        probabilities = model.run({"image": frame.reshape(1, 1, 28, 28).astype(np.float32)})[1][0]
+        probabilities, frame, ink, contrast = canvas.run({"image": rgba})
         elapsed = time.perf_counter() - started
-        return dict(zip(model.entry["labels"], map(float, probabilities), strict=True)), elapsed
+        if not ink:
+            raise NotADigit(BLANK if contrast < MIN_CONTRAST else SPECK)
+        return dict(zip(model.entry["labels"], map(float, probabilities[0]), strict=True)), frame, elapsed
 
     # ------------------------------------------------------------------ text
 

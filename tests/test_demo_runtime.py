@@ -9,7 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
+from demo.images import NotADigit
 from demo.runtime import BadRequest, ManifestError, Zoo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,10 +23,26 @@ def zoo():
 
 
 def test_every_manifest_model_is_served(zoo):
-    assert len(zoo.models) == 17
+    assert len(zoo.models) == 25  # 17 models and 8 canvas models
     assert zoo.digit_models()[0] == "cnn-bn"  # the most accurate first
     assert set(zoo.text_models()) == {"hihello", "charseq", "longseq", "longseq-gru"}
     assert zoo.provider == "CPUExecutionProvider"
+
+
+def test_digits_are_read_by_the_canvas_models(zoo):
+    canvas = Image.new("RGBA", (600, 450), (0, 0, 0, 0))
+    ImageDraw.Draw(canvas).line([(200, 100), (400, 100), (280, 380)], fill=(0, 0, 0, 255), width=18)
+    for name in ("cnn-bn", "cnn-int8", "cnn-bn-canvas"):
+        confidences, frame, seconds = zoo.classify(name, np.asarray(canvas))
+        assert max(confidences, key=confidences.get) == "7" and frame.shape == (28, 28) and seconds > 0
+    with pytest.raises(NotADigit, match="No ink found"):
+        zoo.classify("cnn-bn", np.zeros((450, 600, 4), np.uint8))
+    speck = np.zeros((450, 600, 4), np.uint8)
+    speck[200:202, 300:302, 3] = 255
+    with pytest.raises(NotADigit, match="speck"):
+        zoo.classify("cnn-bn", speck)
+    with pytest.raises(BadRequest, match="Unknown model 'cnn-xl'. Choose one of: mlp, mlp-int8, cnn"):
+        zoo.classify("cnn-xl", speck)
 
 
 def test_altered_file_stops_the_start(tmp_path):
