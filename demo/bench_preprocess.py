@@ -103,16 +103,14 @@ def timing_table(models_dir: Path, runs: int) -> str:
     inputs = (("600x450 RGBA canvas", lambda: sketch, runs),
               ("4000x3000 JPEG photo, decode included", lambda: open_image(photo), max(10, runs // 10)))  # fmt: skip
     for name, make, n in inputs:
-        timings = {}
-        for path_name, run in (("Python recipe + cnn-bn", python_path), ("cnn-bn-canvas (ONNX)", canvas_path)):
-            run(make)  # warm-up
-            seconds = []
-            for _ in range(n):
+        python_path(make), canvas_path(make)  # warm-up
+        seconds = {python_path: [], canvas_path: []}
+        for _ in range(n):  # interleaved, so that a busy moment of the machine weighs on both alike
+            for run, times in seconds.items():
                 started = time.perf_counter()
                 run(make)
-                seconds.append(time.perf_counter() - started)
-            timings[path_name] = _percentiles(seconds)
-        (p50, p99), (c50, c99) = timings.values()
+                times.append(time.perf_counter() - started)
+        (p50, p99), (c50, c99) = (_percentiles(times) for times in seconds.values())
         rows.append(f"| {name} | {n} | {p50:.2f} ms | {p99:.2f} ms | {c50:.2f} ms | {c99:.2f} ms | {p50 / c50:.2f}x |")
     header = ["| input | runs | Python recipe + cnn-bn p50 | p99 | cnn-bn-canvas p50 | p99 | speed-up (p50) |",
               "|---|---|---|---|---|---|---|"]  # fmt: skip

@@ -10,6 +10,20 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(scope="session")
+def digits():
+    """Ten real test digits (one per class), scaled up to canvas size: 0..1 ink, [10, 280, 280]."""
+    import numpy as np
+    from PIL import Image
+
+    from zoo.data import load_mnist5k
+
+    data = load_mnist5k()
+    picks = [int(np.flatnonzero(data.y_test == k)[3]) for k in range(10)]
+    big = [np.asarray(Image.fromarray(data.x_test[i]).resize((280, 280), Image.Resampling.BILINEAR)) for i in picks]
+    return np.stack(big).astype(np.float32) / 255
+
+
 @pytest.fixture
 def write_fake_mnist():
     """Writes the four standard IDX files (random pixels, labels 0..9 in turn) into a folder."""

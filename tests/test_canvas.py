@@ -21,7 +21,6 @@ from PIL import Image, ImageDraw
 from demo.images import to_rgba
 from demo.preprocess import NotADigit, to_mnist_frame
 from export.sketches import FORMS, THIN, no_digit, on_canvas, photo, thin_pen
-from zoo.data import load_mnist5k
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,15 +34,6 @@ def canvas():
         return probabilities, frame, bool(ink), float(contrast)
 
     return run
-
-
-@pytest.fixture(scope="module")
-def digits():
-    """Ten real test digits (one per class), scaled up to canvas size: 0..1 ink, [10, 280, 280]."""
-    data = load_mnist5k()
-    picks = [int(np.flatnonzero(data.y_test == k)[3]) for k in range(10)]
-    big = [np.asarray(Image.fromarray(data.x_test[i]).resize((280, 280), Image.Resampling.BILINEAR)) for i in picks]
-    return np.stack(big).astype(np.float32) / 255
 
 
 def _reference(image):

@@ -11,18 +11,8 @@ from PIL import Image
 from demo.preprocess import NotADigit, open_image, to_mnist_frame
 from export.sketches import FORMS
 from export.sketches import on_canvas as _on_canvas
-from zoo.data import load_mnist5k
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def digits():
-    """Ten real test digits (one per class), scaled up to canvas size: 0..1 ink, [10, 280, 280]."""
-    data = load_mnist5k()
-    picks = [int(np.flatnonzero(data.y_test == k)[3]) for k in range(10)]
-    big = [np.asarray(Image.fromarray(data.x_test[i]).resize((280, 280), Image.Resampling.BILINEAR)) for i in picks]
-    return np.stack(big).astype(np.float32) / 255
 
 
 @pytest.fixture(scope="module")
