@@ -3,6 +3,8 @@
     python -m export.bench [--quick]
 
 Median of repeated runs after warm-up; prints markdown tables (machine, threads, commands) for the README.
+"% of roofline" is against a float32 matrix product timed in the same run (`zoo.bench.matmul_gflops`), not a
+peak computed from /proc/cpuinfo: turbo clocks and a VM's stolen time make such a peak wrong either way.
 """
 
 from __future__ import annotations
@@ -10,8 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import re
 import statistics
 import time
 from pathlib import Path
@@ -19,45 +19,11 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import torch
-from torch import nn
 
+from zoo.bench import flops_per_image, machine_line, matmul_gflops
 from zoo.train import load_checkpoint
 
 MODELS = Path("models")
-
-
-# ----------------------------------------------------------------------------- machine
-
-
-def cpu_peak_gflops(cores: int) -> tuple[float, str]:
-    """Theoretical fp32 peak: cores x GHz x flops/cycle (2 FMA ports x 8 lanes x 2 = 32 with AVX2, 64 with AVX-512)."""
-    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    name = next(iter(re.findall(r"model name\s*:\s*(.+)", info)), platform.processor() or platform.machine())
-    mhz = [float(m) for m in re.findall(r"cpu MHz\s*:\s*([\d.]+)", info)]
-    ghz = max(mhz) / 1000 if mhz else 0.0
-    flags = next(iter(re.findall(r"flags\s*:\s*(.+)", info)), "")
-    per_cycle = 64 if "avx512f" in flags else 32 if "fma" in flags else 16
-    return cores * ghz * per_cycle, f"{name.strip()}, {cores} cores at {ghz:.2f} GHz, {per_cycle} fp32 flops/cycle/core"
-
-
-def flops_per_image(model: nn.Module) -> int:
-    """2 x multiply-accumulates of every Conv2d and Linear, on one 28x28 image."""
-    total = 0
-
-    def hook(module, inputs, output):
-        nonlocal total
-        if isinstance(module, nn.Conv2d):
-            kh, kw = module.kernel_size
-            total += 2 * output.numel() * (module.in_channels // module.groups) * kh * kw
-        elif isinstance(module, nn.Linear):
-            total += 2 * output.numel() * module.in_features
-
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-    with torch.no_grad():
-        model(torch.zeros(1, 1, 28, 28))
-    for h in handles:
-        h.remove()
-    return total
 
 
 # ----------------------------------------------------------------------------- timing
@@ -110,16 +76,15 @@ def bound_runner(s: ort.InferenceSession, x: np.ndarray):
     return run
 
 
-def inference_table(repeats: int) -> str:
+def inference_table(repeats: int, roofline: float) -> str:
+    """`roofline`: GFLOP/s of a float32 matrix product measured on this machine in the same run."""
     manifest = {e["name"]: e for e in json.loads((MODELS / "manifest.json").read_text())["models"]}
-    cores = os.cpu_count() or 1
-    torch.set_num_threads(cores)
-    peak, _ = cpu_peak_gflops(cores)
+    torch.set_num_threads(os.cpu_count() or 1)
     rng = np.random.default_rng(0)
     one = rng.random((1, 1, 28, 28), dtype=np.float32)
     batch = rng.random((256, 1, 28, 28), dtype=np.float32)
     lines = [
-        "| model | runtime | batch 1 latency | vs torch | batch 256 images/s | vs torch | GFLOP/s (batch 256) | % of peak | test acc |",
+        "| model | runtime | batch 1 latency | vs torch | batch 256 images/s | vs torch | GFLOP/s (batch 256) | % of roofline | test acc |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name in ("mlp", "cnn", "cnn-small", "cnn-bn"):
@@ -145,8 +110,8 @@ def inference_table(repeats: int) -> str:
         for label, l1, lb, acc in rows:
             per_s = 256 / lb
             gflops = flops * per_s / 1e9
-            # int8 does integer multiply-adds: against the fp32 peak its percentage would mean nothing
-            share = "—" if "int8" in label else f"{gflops / peak:.0%}"
+            # int8 does integer multiply-adds: against the fp32 roofline its percentage would mean nothing
+            share = "—" if "int8" in label else f"{gflops / roofline:.0%}"
             lines.append(f"| {name} | {label} | {l1 * 1e6:,.0f} µs | {t1 / l1:.1f}x | {per_s:,.0f} | {tb / lb:.2f}x | "
                          f"{gflops:.1f} | {share} | {acc:.2%} |")  # fmt: skip
     return "\n".join(lines)
@@ -222,12 +187,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="few repeats (a smoke run, not a measurement)")
     args = parser.parse_args()
     repeats = 5 if args.quick else 200
-    cores = os.cpu_count() or 1
-    peak, machine = cpu_peak_gflops(cores)
-    print(f"machine: {machine}; peak {peak:.0f} GFLOP/s fp32")
+    torch.set_num_threads(os.cpu_count() or 1)
+    n = 512 if args.quick else 2048
+    roofline = matmul_gflops(torch.device("cpu"), n=n)
+    print(machine_line())
+    print(f"roofline: float32 {n}x{n} matrix product in PyTorch, {roofline:.0f} GFLOP/s (measured now, best of 5)")
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads), onnxruntime {ort.__version__} "
           f"(default threads); median of {repeats} runs (batch 1), {max(5, repeats // 10)} (batch 256), after warm-up; median of 3 rounds of such blocks per runtime\n")  # fmt: skip
-    print(inference_table(repeats) + "\n")
+    print(inference_table(repeats, roofline) + "\n")
     print(tuning_table(repeats) + "\n")
     print(generation_table((20, 50) if args.quick else (100, 1000)))
 

@@ -29,13 +29,18 @@ def test_inference_benchmark_prints_its_tables():
         "| cnn-bn | ORT int8 |",
         "(floor) a one-node Identity",
         "| 20 characters |",
+        "roofline: float32",
+        "load average",
     ):
         assert row in out
 
 
 def test_training_benchmark_prints_its_table():
     out = _run("zoo.bench", "--quick")
-    assert "| cnn, mnist-5k (4,000 train), cpu" in out and "| cnn, 2,000 synthetic images, cpu" in out
+    assert "| cnn, mnist-5k (4,000 train), batch" in out and "| cnn, 2,000 synthetic images, cpu" in out
+    for row in ("| training step, eager |", "| ceiling: forward+backward alone", "| roofline: matrix product fp32"):
+        assert row in out
+    assert "CPU: " in out and "load average" in out
 
 
 def test_demo_benchmark_compares_with_a_noop_app():

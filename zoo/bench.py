@@ -1,82 +1,219 @@
-"""Training benchmarks: time to the accuracy target, and raw epoch throughput on a full-MNIST-sized set.
+"""Training benchmarks: time to the accuracy target, epoch throughput eager and compiled, against a ceiling.
 
-    python -m zoo.bench [--device auto|cpu|cuda] [--target 0.985] [--throughput-epochs 1]
+    python -m zoo.bench [--device auto|cpu|cuda] [--target 0.985] [--no-compile] [--quick]
 
-1. `cnn` on mnist-5k with its default recipe: seconds until the test accuracy first reaches the target.
-2. Throughput: one epoch over 60,000 images resident on the device (synthetic digits: the real IDX files are
-   not needed to time an epoch), with the same model and batch size, augmentation included.
+1. `cnn` on mnist-5k with its default recipe for the device: training seconds until the test accuracy first
+   reaches the target (per-epoch evaluation included).
+2. Throughput: epochs over 60,000 images resident on the device (synthetic digits: the real IDX files are
+   not needed to time an epoch), the real training step (`zoo.train.digit_epoch`: augmentation, fused
+   AdamW, the device's batch), eager and with `torch.compile` (its one-time cost reported apart).
+3. The ceiling it is measured against, in the same run: the same model's forward+backward alone (no
+   augmentation, no optimiser) at the best of three large batches; and a roofline, a large matrix product
+   (float32 on the CPU, bf16 on a GPU), against which the step's GFLOP/s are put.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
+import os
+import platform
+import re
 import tempfile
 import time
+from pathlib import Path
 
 import torch
+import torch.nn.functional as F
+from torch import nn
 
 from zoo.models import build_model
-from zoo.train import DEFAULTS, TrainConfig, digit_epoch, digit_optimizer, pick_device, train
+from zoo.train import config_for, digit_epoch, digit_optimizer, pick_device, prepare_digit_model, train
+
+# ----------------------------------------------------------------------------- the machine
+
+
+def cpu_model() -> str:
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    name = next(iter(re.findall(r"model name\s*:\s*(.+)", info)), "") or platform.processor() or platform.machine()
+    return name.strip()
+
+
+def machine_line() -> str:
+    """CPU model, cores, load average: timings on a shared machine mean little without them."""
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"CPU: {cpu_model()}, {os.cpu_count()} cores, load average {load} (1, 5, 15 min)"
+
+
+def synchronize(dev: torch.device) -> None:
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+
+
+def matmul_gflops(dev: torch.device, n: int | None = None, repeats: int = 5) -> float:
+    """A measured roofline: GFLOP/s of an n x n matrix product (float32 on the CPU, bf16 on a GPU), best of
+    `repeats`. Replaces a peak computed from /proc/cpuinfo, which turbo clocks and VM steal make wrong
+    either way (an Intel Xeon session printed 121% of such a peak)."""
+    n = n or (2048 if dev.type == "cpu" else 8192)
+    dtype = torch.float32 if dev.type == "cpu" else torch.bfloat16
+    a = torch.randn(n, n, device=dev, dtype=dtype)
+    b = torch.randn(n, n, device=dev, dtype=dtype)
+    a @ b
+    times = []
+    for _ in range(repeats):
+        synchronize(dev)
+        started = time.perf_counter()
+        a @ b
+        synchronize(dev)
+        times.append(time.perf_counter() - started)
+    return 2 * n**3 / min(times) / 1e9
+
+
+def flops_per_image(model: nn.Module) -> int:
+    """2 x multiply-accumulates of every Conv2d and Linear, on one 28x28 image (the forward pass)."""
+    total = 0
+
+    def hook(module, inputs, output):
+        nonlocal total
+        if isinstance(module, nn.Conv2d):
+            kh, kw = module.kernel_size
+            total += 2 * output.numel() * (module.in_channels // module.groups) * kh * kw
+        elif isinstance(module, nn.Linear):
+            total += 2 * output.numel() * module.in_features
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    with torch.no_grad():
+        model(torch.zeros(1, 1, 28, 28, device=next(model.parameters()).device))
+    for h in handles:
+        h.remove()
+    return total
+
+
+# ----------------------------------------------------------------------------- measurements
 
 
 def time_to_target(device: str, target: float, seed: int = 0, epochs: int | None = None) -> str:
     with tempfile.TemporaryDirectory() as out:
         result = train("cnn", device=device, seed=seed, out=out, quiet=True, epochs=epochs)
-    history = result.metrics["history"]
-    elapsed = 0.0
-    reached = None
-    for epoch, (acc, seconds) in enumerate(zip(history["test_accuracy"], history["epoch_seconds"], strict=True), 1):
+    m = result.metrics
+    elapsed, reached = 0.0, None
+    for epoch, (acc, seconds) in enumerate(
+        zip(m["history"]["test_accuracy"], m["history"]["epoch_seconds"], strict=True), 1
+    ):
         elapsed += seconds
         if acc >= target and reached is None:
             reached = (epoch, elapsed)
-    epochs = result.metrics["epochs"]
-    row = (f"| cnn, mnist-5k ({result.metrics['train_size']:,} train), {result.metrics['device']} | {result.metrics['seconds_per_epoch']:.2f} s | "
-           f"{result.metrics['train_size'] / result.metrics['seconds_per_epoch']:,.0f} | ")  # fmt: skip
-    if reached:
-        row += f"epoch {reached[0]}, {reached[1]:.1f} s | {result.metrics['test_accuracy']:.2%} after {epochs} epochs |"
-    else:
-        row += f"not reached | {result.metrics['test_accuracy']:.2%} after {epochs} epochs |"
-    return row
+    row = (f"| cnn, mnist-5k ({m['train_size']:,} train), batch {m['config']['batch_size']}, {m['device']} | "
+           f"{m['seconds_per_epoch']:.2f} s | {m['train_size'] / m['seconds_per_epoch']:,.0f} | ")  # fmt: skip
+    reached_text = f"epoch {reached[0]}, {reached[1]:.1f} s" if reached else "not reached"
+    return row + f"{reached_text} | {m['test_accuracy']:.2%} after {m['epochs']} epochs, {m['wall_time_s']:.1f} s |"
 
 
-def throughput(device: str, epochs: int, n: int = 60_000) -> str:
-    """Epochs of the real training step (zoo.train.digit_epoch, cnn's recipe) over n synthetic digits."""
-    dev = pick_device(device)
-    config = TrainConfig(**{**DEFAULTS["cnn"].__dict__, "epochs": epochs})
-    generator = torch.Generator().manual_seed(0)
-    x = torch.rand(n, 1, 28, 28, generator=generator).to(dev)
-    y = torch.randint(0, 10, (n,), generator=generator).to(dev)
-    model = build_model("cnn").to(dev)
-    steps = math.ceil(n / config.batch_size)
+def epoch_throughput(dev: torch.device, n: int, epochs: int, compile: bool, batch: int) -> dict:
+    """Epochs of `cnn`'s real training step over n synthetic digits at `batch` (the rate scaled to it).
+
+    A few warm-up steps first (allocator, cuDNN autotuning, oneDNN primitives; with `compile`, the
+    compilation: their time less that of as many steady steps is the one-time cost). Full batches only
+    (a last partial batch would make a compiled model compile a second graph). Best epoch kept.
+    """
+    config = config_for("cnn", dev, epochs=epochs + 1, batch_size=batch)  # + 1: room for the warm-up steps
+    generator = torch.Generator(device=dev).manual_seed(0)
+    x = torch.rand(n, 1, 28, 28, generator=generator, device=dev)
+    y = torch.randint(0, 10, (n,), generator=generator, device=dev)
+    model = prepare_digit_model(build_model("cnn").to(dev), dev, compile)
+    steps = n // config.batch_size
     optimizer, schedule = digit_optimizer(model, config, steps)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
-
-    def epoch():
-        digit_epoch(model, optimizer, schedule, x, y, config, generator, autocast, steps).item()  # .item(): sync
-
+    warmup_steps = min(steps, 3)
+    started = time.perf_counter()
+    digit_epoch(model, optimizer, schedule, x, y, config, generator, autocast, warmup_steps).item()  # .item(): sync
+    warmup = time.perf_counter() - started
     times = []
     for _ in range(epochs):
         started = time.perf_counter()
-        epoch()
+        digit_epoch(model, optimizer, schedule, x, y, config, generator, autocast, steps).item()
         times.append(time.perf_counter() - started)
     best = min(times)
-    return f"| cnn, {n:,} synthetic images, {dev.type} | {best:.1f} s | {n / best:,.0f} | — | — |"
+    images = steps * config.batch_size
+    return {"batch": config.batch_size, "seconds": best * n / images, "images_per_s": images / best,
+            "compile_s": warmup - best * warmup_steps / steps if compile else None}  # fmt: skip
+
+
+def forward_backward_ceiling(dev: torch.device, batches: tuple[int, ...], repeats: int = 3) -> tuple[int, float]:
+    """The best images/s of `cnn`'s forward+backward alone (channels-last, bf16 autocast on a GPU) over
+    `batches`: what the step could reach with no augmentation, optimiser or per-step overhead."""
+    model = prepare_digit_model(build_model("cnn").to(dev), dev).train()
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
+    best = (0, 0.0)
+    for batch in batches:
+        x = torch.rand(batch, 1, 28, 28, device=dev)
+        y = torch.randint(0, 10, (batch,), device=dev)
+
+        def step(x=x, y=y):
+            with autocast:
+                loss = F.cross_entropy(model(x), y)
+            loss.backward()
+
+        step()
+        times = []
+        for _ in range(repeats):
+            synchronize(dev)
+            started = time.perf_counter()
+            step()
+            synchronize(dev)
+            times.append(time.perf_counter() - started)
+        if batch / min(times) > best[1]:
+            best = (batch, batch / min(times))
+    return best
+
+
+def throughput_table(dev: torch.device, n: int, epochs: int, compile: bool, quick: bool) -> str:
+    roofline = matmul_gflops(dev, n=512 if quick else None)
+    step_flops = 3 * flops_per_image(build_model("cnn").to(dev))  # forward + backward: about 3x the forward
+    batches = (256, 512) if quick else (256, 1024, 4096) if dev.type == "cpu" else (1024, 4096, 16384)
+    ceiling_batch, ceiling = forward_backward_ceiling(dev, batches)
+    # The device's own batch; on a GPU also larger ones, which a 60,000-image dataset can afford
+    own = config_for("cnn", dev).batch_size
+    sizes = (own,) if dev.type == "cpu" else (own, 1024, 4096)
+    rows = []
+    for label, compiled in (("eager", False), ("torch.compile", True))[: 2 if compile else 1]:
+        rows += [(label, epoch_throughput(dev, n, epochs, compiled, batch)) for batch in sizes]
+    kind = "matrix product fp32" if dev.type == "cpu" else "matrix product bf16"
+    lines = [
+        f"| cnn, {n:,} synthetic images, {dev.type} | batch | epoch | images/s | vs ceiling | GFLOP/s | vs roofline | compile (once) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for label, r in rows:
+        compile_cost = f"{r['compile_s']:.1f} s" if r["compile_s"] is not None else "—"
+        lines.append(f"| training step, {label} | {r['batch']} | {r['seconds']:.2f} s | {r['images_per_s']:,.0f} | "
+                     f"{r['images_per_s'] / ceiling:.0%} | {step_flops * r['images_per_s'] / 1e9:.1f} | "
+                     f"{step_flops * r['images_per_s'] / 1e9 / roofline:.0%} | {compile_cost} |")  # fmt: skip
+    lines.append(f"| ceiling: forward+backward alone, eager | {ceiling_batch} | {n / ceiling:.2f} s | {ceiling:,.0f} | "
+                 f"100% | {step_flops * ceiling / 1e9:.1f} | {step_flops * ceiling / 1e9 / roofline:.0%} | — |")  # fmt: skip
+    lines.append(f"| roofline: {kind} (measured, same run) | — | — | — | — | {roofline:.1f} | 100% | — |")
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--target", type=float, default=0.985)
-    parser.add_argument("--throughput-epochs", type=int, default=1)
-    parser.add_argument("--quick", action="store_true", help="a smoke run: 1 epoch, 2,000 images (no measurement)")
+    parser.add_argument("--throughput-epochs", type=int, default=1, help="timed epochs of 60,000 images (best kept)")
+    parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile rows")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: 1 epoch, 2,000 images, no compile (no measurement)")  # fmt: skip
     args = parser.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, "
-          f"device {pick_device(args.device)}; batch {DEFAULTS['cnn'].batch_size}, augmentation on\n")  # fmt: skip
+    dev = pick_device(args.device)
+    gpu = f", GPU: {torch.cuda.get_device_name(dev)}" if dev.type == "cuda" else ""
+    print(machine_line() + gpu)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, device {dev}; "
+          f"cnn's batch on {dev.type}: {config_for('cnn', dev).batch_size}, augmentation on\n")  # fmt: skip
     print(f"| run | time per epoch | images/s | reaches {args.target:.1%} | final |")
     print("|---|---|---|---|---|")
-    print(time_to_target(args.device, args.target, epochs=1 if args.quick else None))
-    print(throughput(args.device, args.throughput_epochs, n=2_000 if args.quick else 60_000))
+    print(time_to_target(args.device, args.target, epochs=1 if args.quick else None) + "\n")
+    compile = not (args.no_compile or args.quick)
+    n = 2_000 if args.quick else 60_000
+    print(throughput_table(dev, n, 1 if args.quick else args.throughput_epochs, compile, args.quick))
+    print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
