@@ -74,9 +74,10 @@ class _Builder:
     def branch(self) -> _Builder:
         return _Builder(self.prefix, self.counter)
 
-    def subgraph(self, name: str, output: str, elem_type: int = FLOAT) -> onnx.GraphProto:
-        """This builder's nodes as an If branch returning the tensor `output` (shape inferred)."""
-        return helper.make_graph(self.nodes, name, [], [helper.make_tensor_value_info(output, elem_type, None)])
+    def subgraph(self, name: str, *outputs: str, elem_type: int = FLOAT) -> onnx.GraphProto:
+        """This builder's nodes as an If branch returning the tensors `outputs` (shapes inferred)."""
+        infos = [helper.make_tensor_value_info(o, elem_type, None) for o in outputs]
+        return helper.make_graph(self.nodes, name, [], infos)
 
     # small compounds used throughout
     def cast(self, x: str, to: int) -> str:
@@ -93,18 +94,19 @@ class _Builder:
         return self.op(kind, x, self.const(axes, np.int64), keepdims=keepdims)
 
 
-def _resample(g: _Builder, x: str, axis: int, rank: int, size_out: str, shrink: str, exact: bool = False) -> str:
-    """Pillow's resize of `x` along `axis` to `size_out` (a float64 scalar): BOX when `shrink`, else BILINEAR.
+def _resample_rows(g: _Builder, x: str, size_out: str, shrink: str) -> str:
+    """Pillow's resize of x [n, m] along its rows to [size_out, m] (a float64 scalar): BOX when `shrink`, else
+    BILINEAR; float64 sums of float32 pixels, as Pillow's "F" mode, rounded to float32 again.
 
     Pillow (Resample.c, precompute_coeffs): scale = in/out; filterscale = max(scale, 1); support = 0.5 (box)
     or 1 (bilinear) x filterscale; output x reads the inputs j in [trunc(c - support + .5), trunc(c + support
     + .5)) with c = (x + .5) * scale, at most 2 * ceil(support) + 1 of them, weighted filter((j - c + .5) /
     filterscale) and normalised to sum 1. The weights are built here in float64 as Pillow does, the taps
-    gathered and summed: the cost is in x taps, however large the input.
+    gathered (whole rows: fast) and summed.
     """
     f64 = np.float64
     one, half, zero = g.const(1.0, f64), g.const(0.5, f64), g.const(0.0, f64)
-    size_in = g.dim(x, axis, DOUBLE)
+    size_in = g.dim(x, 0, DOUBLE)
     scale = g.op("Div", size_in, size_out)
     filterscale = g.op("Max", scale, one)
     support = g.op("Mul", g.op("Where", shrink, half, one), filterscale)
@@ -122,11 +124,9 @@ def _resample(g: _Builder, x: str, axis: int, rank: int, size_out: str, shrink: 
     total = g.reduce("ReduceSum", weights, [1], keepdims=1)
     weights = g.op("Div", weights, g.op("Where", g.op("Equal", total, zero), one, total))
     index = g.cast(g.op("Min", j, g.op("Sub", size_in, one)), INT64)
-    trailing = [1] * (rank - axis - 1)
-    weights = g.op("Reshape", weights if exact else g.cast(weights, FLOAT), g.const([0, 0, *trailing], np.int64))
-    taken = g.op("Gather", g.cast(x, DOUBLE) if exact else x, index, axis=axis)  # [out, taps] in place of `axis`
-    summed = g.reduce("ReduceSum", g.op("Mul", taken, weights), [axis + 1])
-    return g.cast(summed, FLOAT) if exact else summed  # exact: float64 sums of float32 pixels, as Pillow's "F" mode
+    taken = g.op("Gather", g.cast(x, DOUBLE), index, axis=0)  # [out, taps, m]
+    summed = g.reduce("ReduceSum", g.op("Mul", taken, g.op("Unsqueeze", weights, g.const([2], np.int64))), [1])
+    return g.cast(summed, FLOAT)
 
 
 def _fit(g: _Builder, ink: str, size: int) -> str:
@@ -138,8 +138,8 @@ def _fit(g: _Builder, ink: str, size: int) -> str:
     new_h = g.op("Max", g.op("Round", g.op("Mul", h, scale)), one)  # Round is half-to-even, as Python's round()
     new_w = g.op("Max", g.op("Round", g.op("Mul", w, scale)), one)
     shrink = g.op("Less", scale, one)
-    across = _resample(g, ink, 1, 2, new_w, shrink, exact=True)  # horizontal pass, then vertical, as Pillow
-    out = _resample(g, across, 0, 2, new_h, shrink, exact=True)
+    across = _resample_rows(g, g.op("Transpose", ink, perm=[1, 0]), new_w, shrink)  # horizontal pass first,
+    out = _resample_rows(g, g.op("Transpose", across, perm=[1, 0]), new_h, shrink)  # then vertical, as Pillow
     return g.op("Div", out, g.op("Max", g.reduce("ReduceMax", out), g.const(1e-6)))
 
 
@@ -250,8 +250,8 @@ def _planes(g: _Builder, image: str) -> str:
     whole = b.branch()
     not_reduced = whole.op("Transpose", image, perm=[1, 0, 2])
     needed = b.op("Or", b.op("Greater", fw, one), b.op("Greater", fh, one))
-    x = b.op("If", needed, then_branch=r.subgraph("reduce", reduced, TensorProto.UINT8),
-             else_branch=whole.subgraph("whole", not_reduced, TensorProto.UINT8))  # fmt: skip
+    x = b.op("If", needed, then_branch=r.subgraph("reduce", reduced, elem_type=TensorProto.UINT8),
+             else_branch=whole.subgraph("whole", not_reduced, elem_type=TensorProto.UINT8))  # fmt: skip
 
     x = b.cast(x, FLOAT)
     for size, factor, target in ((w, fw, tw), (h, fh, th)):  # resize((tw, th), BOX, box=(0, 0, W/fw, H/fh))
@@ -264,18 +264,37 @@ def _planes(g: _Builder, image: str) -> str:
     big_out = b.cast(b.op("Transpose", x, perm=[2, 1, 0]), TensorProto.UINT8)  # [tw,th,4] -> [4,th,tw]
 
     return g.op("If", g.op("Greater", longest, g.const(WORK_SIZE, np.int64)),
-                then_branch=b.subgraph("thumbnail", big_out, TensorProto.UINT8),
-                else_branch=small.subgraph("as_is", small_out, TensorProto.UINT8))  # fmt: skip
+                then_branch=b.subgraph("thumbnail", big_out, elem_type=TensorProto.UINT8),
+                else_branch=small.subgraph("as_is", small_out, elem_type=TensorProto.UINT8))  # fmt: skip
 
 
-def _ink_map(g: _Builder, planes: str) -> str:
-    """demo.preprocess.ink_map: uint8 [4,h,w] -> float32 [h,w] in [0,1]."""
+def _crop_to_ink(g: _Builder, ink: str, to_float=None) -> tuple[str, str]:
+    """The ink map cropped to what is not faint (>= 30% of the peak), as float32 [0,1], and the peak.
+
+    Only the row and column maxima read the whole picture. `to_float` maps uint8 alpha to the reference's
+    float32 alpha / 255; as it is monotone, the maxima and the crop are taken on the uint8 values first."""
+    as_float = to_float or (lambda x: x)
+    row_peaks, col_peaks = as_float(g.reduce("ReduceMax", ink, [1])), as_float(g.reduce("ReduceMax", ink, [0]))
+    peak = g.reduce("ReduceMax", row_peaks)
+    faint = g.op("Mul", g.const(0.3), peak)  # below this, paper texture and shadows
+    top, bottom = _bounds(g, g.op("GreaterOrEqual", row_peaks, faint))
+    left, right = _bounds(g, g.op("GreaterOrEqual", col_peaks, faint))
+    zero = g.const([0], np.int64)
+    starts = g.op("Concat", g.op("Unsqueeze", top, zero), g.op("Unsqueeze", left, zero), axis=0)
+    ends = g.op("Concat", g.op("Unsqueeze", bottom, zero), g.op("Unsqueeze", right, zero), axis=0)
+    return as_float(g.op("Slice", ink, starts, ends, g.const([0, 1], np.int64))), peak
+
+
+def _ink_crop(g: _Builder, planes: str) -> tuple[str, str]:
+    """demo.preprocess.ink_map, cropped to the ink: uint8 [4,h,w] -> (float32 [ch,cw] in [0,1], the peak)."""
     alpha = g.op("Gather", planes, g.const(3, np.int64), axis=0)
     lowest = g.cast(g.reduce("ReduceMin", alpha), FLOAT)
     transparent = g.op("Less", g.op("Div", lowest, g.const(255.0)), g.const(0.98))
 
-    clear = g.branch()
-    clear_out = clear.op("Div", clear.cast(alpha, FLOAT), clear.const(255.0))
+    clear = g.branch()  # a transparent background: the strokes are what is opaque
+    clear_crop, clear_peak = _crop_to_ink(
+        clear, alpha, lambda x: clear.op("Div", clear.cast(x, FLOAT), clear.const(255.0))
+    )
 
     o = g.branch()  # an opaque picture: ink is whatever differs from the typical border colour, in any channel
     rgb = o.op("Slice", planes, o.const([0], np.int64), o.const([3], np.int64), o.const([0], np.int64))
@@ -297,10 +316,12 @@ def _ink_map(g: _Builder, planes: str) -> str:
         "Div", o.op("Add", o.op("Gather", ordered, low, axis=1), o.op("Gather", ordered, high, axis=1)), o.const(2.0)
     )  # np.median: the mean of the two middle values
     distance = o.op("Abs", o.op("Sub", rgb, o.op("Unsqueeze", median, o.const([1, 2], np.int64))))
-    opaque_out = o.reduce("ReduceMax", distance, [0])
+    opaque_crop, opaque_peak = _crop_to_ink(o, o.reduce("ReduceMax", distance, [0]))
 
-    return g.op("If", transparent, then_branch=clear.subgraph("alpha_is_ink", clear_out),
-                else_branch=o.subgraph("distance_from_border", opaque_out))  # fmt: skip
+    crop, peak = g.op("If", transparent, outputs=2,
+                      then_branch=clear.subgraph("alpha_is_ink", clear_crop, clear_peak),
+                      else_branch=o.subgraph("distance_from_border", opaque_crop, opaque_peak))  # fmt: skip
+    return crop, peak
 
 
 def _bounds(g: _Builder, present: str) -> tuple[str, str]:
@@ -341,18 +362,8 @@ def _centre(g: _Builder, digit: str) -> str:
 def preprocess_model() -> onnx.ModelProto:
     """The recipe alone: image uint8 [H,W,4] -> frame_nchw [1,1,28,28], frame [28,28], ink, contrast."""
     g = _Builder()
-    ink = _ink_map(g, _planes(g, "image"))
-
-    # Only three passes over the whole picture (the ink, its row and column maxima); the rest works on the crop.
-    row_peaks, col_peaks = g.reduce("ReduceMax", ink, [1]), g.reduce("ReduceMax", ink, [0])
-    peak = g.reduce("ReduceMax", row_peaks)
-    faint = g.op("Mul", g.const(0.3), peak)  # below this, paper texture and shadows
-    top, bottom = _bounds(g, g.op("GreaterOrEqual", row_peaks, faint))
-    left, right = _bounds(g, g.op("GreaterOrEqual", col_peaks, faint))
-    zero = g.const([0], np.int64)
-    starts = g.op("Concat", g.op("Unsqueeze", top, zero), g.op("Unsqueeze", left, zero), axis=0)
-    ends = g.op("Concat", g.op("Unsqueeze", bottom, zero), g.op("Unsqueeze", right, zero), axis=0)
-    crop = g.op("Slice", ink, starts, ends, g.const([0, 1], np.int64))
+    crop, peak = _ink_crop(g, _planes(g, "image"))
+    faint = g.op("Mul", g.const(0.3), peak)
     crop = g.op("Where", g.op("GreaterOrEqual", crop, faint), g.op("Div", crop, g.op("Max", peak, g.const(1e-6))),
                 g.const(0.0))  # fmt: skip
     solid = g.reduce("ReduceSum", g.cast(g.op("Greater", crop, g.const(0.5)), FLOAT))
