@@ -208,12 +208,11 @@ CLASSIFY_PICTURES_JS = """async ([pictures, model]) => {
   return labels;
 }"""
 
-# classifyDigit on a 600x450 canvas with a 7 drawn on it (the page's white background, an 18 px pen).
+# classifyDigit on a 600x450 canvas with a 7 drawn on it (transparent, as the page's canvas, an 18 px pen).
 TIME_CLASSIFY_JS = """async ([calls, model]) => {
   const canvas = document.createElement("canvas");
   canvas.width = 600; canvas.height = 450;
   const c = canvas.getContext("2d", { willReadFrequently: true });
-  c.fillStyle = "#fff"; c.fillRect(0, 0, 600, 450);
   c.lineWidth = 18; c.lineCap = c.lineJoin = "round";
   c.beginPath(); c.moveTo(200, 100); c.lineTo(400, 100); c.lineTo(280, 380); c.stroke();
   const zoo = window.zoo;

@@ -23,10 +23,9 @@ export function setUpDigits(zoo) {
   }
   picker.value = model;
 
-  const blank = () => {
-    context.fillStyle = "#fff";
-    context.fillRect(0, 0, canvas.width, canvas.height);
-  };
+  // A transparent canvas (the page's CSS paints it white): the strokes are the alpha channel, the Sketchpad's
+  // form, which the canvas model reads on its cheapest path (one plane instead of three colours).
+  const blank = () => context.clearRect(0, 0, canvas.width, canvas.height);
   blank();
 
   // ---------------------------------------------------------------- classification
