@@ -325,15 +325,12 @@ def _ink_crop(g: _Builder, planes: str) -> tuple[str, str]:
 
 
 def _bounds(g: _Builder, present: str) -> tuple[str, str]:
-    """First and one-past-last index where a bool [n] is true ([0, n) when none is)."""
-    n = g.dim(present, 0)
-    index = g.op("Range", g.const(0, np.int64), n, g.const(1, np.int64))
-    first = g.reduce("ReduceMin", g.op("Where", present, index, n))
-    last = g.reduce("ReduceMax", g.op("Where", present, index, g.const(-1, np.int64)))
-    empty = g.op("Less", last, first)
-    first = g.op("Where", empty, g.const(0, np.int64), first)
-    end = g.op("Where", empty, n, g.op("Add", last, g.const(1, np.int64)))
-    return first, end
+    """First and one-past-last index where a bool [n] is true. Never all false here: a row or column holding the
+    peak is always present (and with no ink at all, every one is)."""
+    present = g.cast(present, TensorProto.INT32)
+    first = g.op("ArgMax", present, axis=0, keepdims=0)
+    last = g.op("ArgMax", present, axis=0, keepdims=0, select_last_index=1)
+    return first, g.op("Add", last, g.const(1, np.int64))
 
 
 def _centre(g: _Builder, digit: str) -> str:
