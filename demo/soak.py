@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import struct
 import sys
 import tempfile
@@ -291,7 +292,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         process.terminate()
         process.wait(timeout=30)
-    return 1 if result.failed else 0
+    if result.failed:
+        print(f"server log and temp dir kept in {folder}")
+        return 1
+    shutil.rmtree(folder, ignore_errors=True)
+    return 0
 
 
 def _after_sweep(pid: int, temp_dir: Path, timeout: float = 30) -> tuple[float, int, int] | None:

@@ -254,3 +254,17 @@ def test_overload_is_answered_busy(tmp_path):
     assert busy, "no burst of 24 simultaneous calls filled a queue of 1"
     assert all(o == "7" for o in outcomes if not o.startswith("busy")), outcomes
     assert all("Queue is full" in o for o in busy), busy
+
+
+def test_soak_command_reports_its_table():
+    """`python -m demo.soak` at a tiny size: its own server, every request answered, the report printed."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = subprocess.run([sys.executable, "-m", "demo.soak", "--requests", "40", "--workers", "4", "--warm-up", "8",
+                          "--checkpoints", "2"], capture_output=True, text=True, timeout=600,
+                         cwd=Path(__file__).resolve().parents[1])  # fmt: skip
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "40 requests from 4 workers: 40 answered correctly, 0 failed or lost" in out.stdout
+    assert "| requests done | time | server RSS | files in temp dir |" in out.stdout and "machine: " in out.stdout
