@@ -148,7 +148,7 @@ CLIENTS = {"raw HTTP API (httpx)": load_http, "gradio_client": load_client}
 
 
 def main() -> None:
-    from demo.soak import machine
+    from demo.machine import describe as machine
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=160, help="requests per measurement")

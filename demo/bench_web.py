@@ -17,7 +17,6 @@ import base64
 import io
 import math
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -26,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+from demo.machine import describe
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -342,15 +343,6 @@ def renderers() -> list[int]:
     return pids
 
 
-def machine() -> str:
-    cpuinfo = Path("/proc/cpuinfo")
-    lines = cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []
-    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
-    cpu = names[0] if names else platform.processor() or platform.machine()
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-    return f"{cpu}, {os.cpu_count()} cores; load average {load}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -373,7 +365,7 @@ def main() -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=BENCH_CHROMIUM_ARGS)
-            print(f"machine: {machine()}; Chromium {browser.version} headless, onnxruntime-web wasm; "
+            print(f"{describe()}; Chromium {browser.version} headless, onnxruntime-web wasm; "
                   f"demo started in {startup:.1f} s\n")  # fmt: skip
 
             # page load: cold (new context, empty cache), then warm (reload: 304s)
@@ -443,7 +435,7 @@ def main() -> None:
                 print(f"CPU time per call (user + system, whatever the load): classifyDigit {per_call['1']:.1f} ms "
                       f"(1 thread) and {per_call['2']:.1f} ms (2 threads) in the browser's renderer; the Gradio round "
                       f"trip {per_call['gradio']:.1f} ms in the demo server")  # fmt: skip
-            print(f"machine after the timings: {machine()}")
+            print(f"machine after the timings: {describe()}")
 
             # the independent holdout, through classifyDigit in the page
             items = holdout()
@@ -467,7 +459,7 @@ def main() -> None:
                 f"\nrequests outside {origin} (blocked by --host-resolver-rules): {len(outside)}"
                 + (f" ({outside[:3]})" if outside else "")
             )
-            print(f"machine at the end: {machine()}")
+            print(f"machine at the end: {describe()}")
             context.close()
             context2.close()
             browser.close()

@@ -12,7 +12,6 @@ p50/p99 latency, the server's RSS and the files in its temp dir at each checkpoi
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
@@ -26,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from demo.machine import describe
 
 
 class ApiError(Exception):
@@ -117,19 +118,6 @@ def temp_entries(folder: Path) -> tuple[int, int]:
         files += len(names)
         folders += len(dirs)
     return files, folders
-
-
-def machine() -> str:
-    """CPU model, cores and load average: timings are only comparable within one run on a shared machine."""
-    model = "unknown CPU"
-    with contextlib.suppress(OSError, StopIteration):
-        model = next(
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        )
-    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    return f"machine: {model}, {os.cpu_count()} cores, load average (1/5/15 min) {load}"
 
 
 @dataclass
@@ -275,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         (folder / "noop_app.py").write_text(noop_app())
         command = [sys.executable, str(folder / "noop_app.py"), str(port)]
-    print(machine())
+    print(describe())
     print(f"server: {' '.join(command[1:])} on 127.0.0.1:{port}, GRADIO_TEMP_DIR={temp_dir}", flush=True)
     process, _ = start(command, port, log=folder / "server.log", env={"GRADIO_TEMP_DIR": str(temp_dir)})
     url = f"http://127.0.0.1:{port}/"
@@ -288,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         result = soak(url, process.pid, temp_dir, args.requests, args.workers, args.checkpoints)
         after = _after_sweep(process.pid, temp_dir)
         print(report(result, after))
-        print(machine())
+        print(describe())
     finally:
         process.terminate()
         process.wait(timeout=30)
