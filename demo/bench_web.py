@@ -435,7 +435,7 @@ def main() -> None:
                 print(f"CPU time per call (user + system, whatever the load): classifyDigit {per_call['1']:.1f} ms "
                       f"(1 thread) and {per_call['2']:.1f} ms (2 threads) in the browser's renderer; the Gradio round "
                       f"trip {per_call['gradio']:.1f} ms in the demo server")  # fmt: skip
-            print(f"machine after the timings: {describe()}")
+            print(f"after the timings: {describe()}")
 
             # the independent holdout, through classifyDigit in the page
             items = holdout()
@@ -459,7 +459,7 @@ def main() -> None:
                 f"\nrequests outside {origin} (blocked by --host-resolver-rules): {len(outside)}"
                 + (f" ({outside[:3]})" if outside else "")
             )
-            print(f"machine at the end: {describe()}")
+            print(f"at the end: {describe()}")
             context.close()
             context2.close()
             browser.close()
