@@ -7,18 +7,20 @@ Any runtime that can decode a picture to RGBA (a browser's getImageData, Pillow,
 feeds it as it is and gets what the demo gets: the graph is `demo/preprocess.py` (the reference recipe)
 written once in ONNX ops, and `python -m export --check` proves the two agree on a corpus of canvases.
 
-Step by step, as the reference does it:
-1. Inputs wider or taller than 1024 px are averaged down by whole k x k blocks (k = ceil(side / 1024)).
-   The reference reduces to exactly 1024 with Pillow's box filter; a block mean is the nearest the ONNX ops
-   give at the cost of one pass over the picture (a 4000x3000 photo stays cheap). Only this step differs.
+Step by step, as the reference does it, with the same numbers (frames bit-identical on the proof's corpus):
+1. Pictures over 1024 px a side become Pillow's `thumbnail` of them: Pillow's `reduce()` by whole blocks from
+   4x larger, then its BOX filter (whose weights are all one over a window) as running-sum window means,
+   rounded to 8 bits after each pass. A 4000x3000 photo costs a few passes, never a dense resize.
 2. Ink: the alpha channel when the background is transparent (any alpha < 0.98), else the distance from
-   the border's median colour, in whichever channel differs most (either polarity, coloured ink).
+   the border's median colour, in whichever channel differs most (either polarity, coloured ink). Only the
+   ink's row and column maxima read the whole picture (on uint8 alpha for a transparent canvas).
 3. Faint texture (< 30% of the peak) dropped; no ink (peak contrast < 0.12) or a speck (< 16 pixels at
    half the peak) makes `ink` false, the frame zeros and the probabilities zeros: never a guess.
 4. Crop to the ink; fit the longer side to 80 px; thicken strokes thinner than 6 px there (a fine pen on a
    big canvas) with a 5/7/9-px max filter; fit to 20 px; centre by mass in 28x28 (as the MNIST authors).
-   The resizes are Pillow's exactly: its BOX (shrinking) and BILINEAR (enlarging) filter weights, built in
-   the graph for the data-dependent sizes (float64, as Pillow does) and applied as two matrix products.
+   These resizes use Pillow's own BOX (shrinking) and BILINEAR (enlarging) weights, built in the graph for
+   the data-dependent sizes in float64 as Pillow does, applied as gathered taps (ONNX `Resize` has neither
+   Pillow's box filter nor its support rule).
 """
 
 from __future__ import annotations
