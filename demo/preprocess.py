@@ -20,7 +20,7 @@ from PIL import Image, ImageFilter
 
 from demo.images import BLANK, SPECK, NotADigit, array_to_image, check_size, normalise_mode, open_image
 
-__all__ = ["NotADigit", "open_image", "to_mnist_frame", "ink_map", "frame_from_ink"]
+__all__ = ["NotADigit", "open_image", "to_mnist_frame", "frame_or_blank", "ink_map", "frame_from_ink"]
 
 WORK_SIZE = 1024  # images are reduced to at most this many pixels a side before looking for ink
 MIN_CONTRAST = 0.12  # ink must differ from the background by this much (0..1) somewhere
@@ -59,6 +59,14 @@ def to_mnist_frame(image: Image.Image | np.ndarray) -> np.ndarray:
     if isinstance(image, np.ndarray):
         image = array_to_image(image)
     return frame_from_ink(ink_map(image))
+
+
+def frame_or_blank(image: Image.Image | np.ndarray) -> tuple[np.ndarray, bool]:
+    """(the frame, True), or (zeros, False) where there is no digit: what a canvas model outputs as frame and ink."""
+    try:
+        return to_mnist_frame(image), True
+    except NotADigit:
+        return np.zeros((FRAME, FRAME), np.float32), False
 
 
 def frame_from_ink(ink: np.ndarray) -> np.ndarray:

@@ -432,12 +432,9 @@ def reference(rgba: np.ndarray, classifier) -> dict[str, np.ndarray]:
     """What a canvas model must output, from the reference recipe and the digit model's own ONNX file."""
     from PIL import Image
 
-    from demo.preprocess import NotADigit, ink_map, to_mnist_frame
+    from demo.preprocess import frame_or_blank, ink_map
 
-    try:
-        frame, ink = to_mnist_frame(rgba), True
-    except NotADigit:
-        frame, ink = np.zeros((FRAME, FRAME), np.float32), False
+    frame, ink = frame_or_blank(rgba)
     probabilities = classifier.run(["probabilities"], {"image": frame[None, None]})[0] * ink
     contrast = np.float32(ink_map(Image.fromarray(rgba)).max())
     return {

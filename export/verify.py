@@ -293,18 +293,11 @@ class CanvasReference:
 
 
 def canvas_reference(data, digits: int) -> CanvasReference:
-    from demo.preprocess import NotADigit, to_mnist_frame
+    from demo.preprocess import frame_or_blank
     from export.sketches import corpus
 
     cases = corpus(data.x_test[:digits], data.y_test[:digits])
-    frames, ink = [], []
-    for case in cases:
-        try:
-            frames.append(to_mnist_frame(case.image))
-            ink.append(True)
-        except NotADigit:
-            frames.append(np.zeros((28, 28), np.float32))
-            ink.append(False)
+    frames, ink = zip(*(frame_or_blank(case.image) for case in cases), strict=True)
     labels = np.array([-1 if c.label is None else c.label for c in cases])
     return CanvasReference(cases, np.stack(frames), np.array(ink), labels)
 
