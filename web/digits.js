@@ -3,7 +3,7 @@
 // the model as it is: the preprocessing is inside the canvas models.
 const THROTTLE_MS = 50; // during a stroke, at most one classification started per 50 ms
 const BRUSH = 18; // px on the 420 px canvas, as the Gradio demo's brush
-const MAX_SIDE = 2048; // a larger upload is drawn at this size first (memory, not preprocessing)
+const MAX_PIXELS = 40_000_000; // as demo/images.py: a larger upload is refused, never resized here
 const PROMPT = "Draw a digit on the canvas, or upload a picture of one.";
 
 const $ = (id) => document.getElementById(id);
@@ -139,9 +139,17 @@ export function setUpDigits(zoo) {
       info.classList.add("error");
       return;
     }
-    const scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
-    const picture = new OffscreenCanvas(Math.max(1, Math.round(bitmap.width * scale)), Math.max(1, Math.round(bitmap.height * scale)));
-    picture.getContext("2d").drawImage(bitmap, 0, 0, picture.width, picture.height);
+    const pixelCount = bitmap.width * bitmap.height;
+    if (pixelCount > MAX_PIXELS) {  // the Python demo's words (demo/images.py check_size)
+      bars.replaceChildren();
+      info.textContent = `The image is ${bitmap.width}x${bitmap.height} (${Math.round(pixelCount / 1e6)} megapixels); ` +
+        `the limit is ${MAX_PIXELS / 1e6} megapixels. Scale it down and upload it again.`;
+      info.classList.add("error");
+      return;
+    }
+    // the picture's own pixels, at its own size: finding and fitting the digit is the canvas model's work
+    const picture = new OffscreenCanvas(bitmap.width, bitmap.height);
+    picture.getContext("2d").drawImage(bitmap, 0, 0);
     source = picture.getContext("2d").getImageData(0, 0, picture.width, picture.height); // alpha kept
     blank(); // show it, fitted into the drawing canvas
     const fit = Math.min(canvas.width / bitmap.width, canvas.height / bitmap.height);

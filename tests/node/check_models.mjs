@@ -4,37 +4,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import ort from "onnxruntime-node";
+import { readTensorProto } from "../../web/tensorproto.js"; // the reader the browser page uses
 
-// A TensorProto as numpy_helper.from_array writes it: dims (field 1), data_type (2), name (8), raw_data (9).
 function readTensor(file) {
-  const buf = fs.readFileSync(file);
-  let pos = 0;
-  const varint = () => {
-    let result = 0n, shift = 0n, byte;
-    do { byte = buf[pos++]; result |= BigInt(byte & 0x7f) << shift; shift += 7n; } while (byte & 0x80);
-    return result;
-  };
-  const dims = [];
-  let dataType = 0, name = "", raw = null;
-  while (pos < buf.length) {
-    const key = Number(varint()), field = key >> 3, wire = key & 7;
-    if (wire === 0) {
-      const value = varint();
-      if (field === 1) dims.push(Number(value)); else if (field === 2) dataType = Number(value);
-    } else if (wire === 2) {
-      const length = Number(varint()), bytes = buf.subarray(pos, pos + length); pos += length;
-      if (field === 1) { let p = 0; const sub = { buf: bytes }; // packed dims
-        while (p < bytes.length) { let r = 0n, s = 0n, b; do { b = bytes[p++]; r |= BigInt(b & 0x7f) << s; s += 7n; } while (b & 0x80); dims.push(Number(r)); } }
-      else if (field === 8) name = bytes.toString("utf8");
-      else if (field === 9) raw = Buffer.from(bytes);
-    } else if (wire === 5) pos += 4; else if (wire === 1) pos += 8;
-    else throw new Error(`${file}: unsupported protobuf wire type ${wire}`);
-  }
-  const ab = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength);
-  const types = { 1: ["float32", Float32Array], 2: ["uint8", Uint8Array], 7: ["int64", BigInt64Array], 9: ["bool", Uint8Array] };
-  if (!types[dataType]) throw new Error(`${file}: unsupported data_type ${dataType}`);
-  const [type, Array] = types[dataType];
-  return { name, tensor: new ort.Tensor(type, new Array(ab), dims) };
+  const { name, type, data, dims } = readTensorProto(new Uint8Array(fs.readFileSync(file)), file);
+  return { name, tensor: new ort.Tensor(type, data, dims) };
 }
 
 const modelsDir = process.argv[2] ?? "models";
