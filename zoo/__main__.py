@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", type=Path, default=Path("models/checkpoints"), help="where checkpoints go")
     train.add_argument("--compile", action="store_true",
-                       help="digit models: torch.compile the model (a one-time cost; optional, never required)")  # fmt: skip
+                       help="digit models: torch.compile the model on the CPU, capture the step as a CUDA graph on a GPU (a one-time cost; optional, never required)")  # fmt: skip
     args = parser.parse_args(argv)
 
     from zoo.models import REGISTRY, ZooError, count_parameters, get_spec

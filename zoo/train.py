@@ -58,8 +58,8 @@ _DIGITS = dict(weight_decay=1e-4, augment=True, label_smoothing=0.1)
 DEFAULTS: dict[str, TrainConfig] = {
     "mlp": TrainConfig(epochs=30, lr=2.8e-3, batch_size=128, cuda_batch_size=256, cuda_epochs=60, **_DIGITS),
     "cnn": TrainConfig(epochs=40, lr=4e-3, batch_size=64, cuda_batch_size=256, cuda_epochs=90, **_DIGITS),
-    "cnn-small": TrainConfig(epochs=20, lr=8e-3, batch_size=256, cuda_batch_size=256, cuda_epochs=20, **_DIGITS),
-    "cnn-bn": TrainConfig(epochs=20, lr=3e-3, batch_size=64, cuda_batch_size=256, cuda_epochs=45, **_DIGITS),
+    "cnn-small": TrainConfig(epochs=20, lr=8e-3, batch_size=256, cuda_batch_size=256, cuda_epochs=40, **_DIGITS),
+    "cnn-bn": TrainConfig(epochs=20, lr=3e-3, batch_size=64, cuda_batch_size=512, cuda_epochs=45, **_DIGITS),
     "hihello": TrainConfig(epochs=100, lr=0.1, log_every=10),
     "charseq": TrainConfig(epochs=100, lr=0.1, log_every=10),
     # The char models reproduce their texts exactly from epoch 100 on (greedy generation and the lecture's
@@ -71,12 +71,21 @@ DEFAULTS: dict[str, TrainConfig] = {
 
 
 MIN_ONE_CYCLE_STEPS = 10
+MNIST5K_TRAIN = 4000  # the training set the digit recipes were tuned on
 
 
 def config_for(
-    name: str, device: torch.device, epochs: int | None = None, batch_size: int | None = None
+    name: str,
+    device: torch.device,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    train_size: int | None = None,
 ) -> TrainConfig:
-    """`DEFAULTS[name]` for `device`, with the command line's overrides; the rate follows the batch."""
+    """`DEFAULTS[name]` for `device`, with the command line's overrides; the rate follows the batch.
+
+    On a GPU the digit batch also grows with the training set, by the square root of its size against
+    mnist-5k's 4,000 in powers of two (60,000 images: 4x, batch 1024): the GPU's step costs about the same
+    at 256 or 1024 images, and a 60,000-image epoch at 256 would be 234 host-bound steps."""
     config = DEFAULTS[name]
     changes: dict = {}
     if epochs is not None:
@@ -87,7 +96,8 @@ def config_for(
         if epochs is None and config.cuda_epochs:
             changes["epochs"] = config.cuda_epochs
         if batch_size is None and config.cuda_batch_size:
-            batch_size = config.cuda_batch_size
+            growth = math.sqrt(max(train_size or MNIST5K_TRAIN, MNIST5K_TRAIN) / MNIST5K_TRAIN)
+            batch_size = config.cuda_batch_size * 2 ** round(math.log2(growth))
     if batch_size is not None:
         if batch_size < 1:
             raise ZooError(f"--batch-size must be at least 1, got {batch_size}")
@@ -144,22 +154,25 @@ def train(
     if spec.task != "digits" and dataset not in (None, DEFAULT_IMAGE_DATASET):
         raise ZooError(f"--dataset applies to digit models only; {name} learns its built-in {spec.task} data")
     dev = pick_device(device)
-    config = config_for(name, dev, epochs, batch_size)
+    data = load_image_dataset(dataset or DEFAULT_IMAGE_DATASET, data_dir) if spec.task == "digits" else None
+    config = config_for(name, dev, epochs, batch_size, train_size=len(data.x_train) if data else None)
     torch.manual_seed(seed)
     generator = torch.Generator(device=dev).manual_seed(seed)
     model = build_model(name).to(dev)
     if spec.task == "digits":
-        model = prepare_digit_model(model, dev, compile)
+        # On CUDA `compile` captures the step as a CUDA graph (CudaGraphSteps); torch.compile is the CPU's
+        model = prepare_digit_model(model, dev, compile and dev.type == "cpu")
 
     # The text and points models (at most 8,450 parameters) run one thread: their ops are too small to
     # split, and two threads that wait on each other at every op were 2-20x slower (measured, Performance 4).
     threads = 1 if spec.task != "digits" and dev.type == "cpu" else torch.get_num_threads()
     started = time.perf_counter()
-    task = {"digits": _train_digits, "text": _train_text, "points": _train_points}[spec.task]
     with cpu_threads(threads):
-        history, extra = task(
-            model, spec, config, dev, generator, dataset or DEFAULT_IMAGE_DATASET, data_dir, max_steps, quiet
-        )
+        if spec.task == "digits":
+            history, extra = _train_digits(model, config, dev, generator, data, data_dir, compile, max_steps, quiet)
+        else:
+            task = {"text": _train_text, "points": _train_points}[spec.task]
+            history, extra = task(model, spec, config, dev, compile and dev.type == "cuda", max_steps, quiet)
         device_description = _device_description(dev)
     wall = time.perf_counter() - started
 
@@ -213,9 +226,36 @@ def load_checkpoint(path: Path) -> tuple[nn.Module, dict]:
 # ----------------------------------------------------------------------------- tasks
 
 
+def _logs(quiet: bool, epoch: int, config: TrainConfig) -> bool:
+    return not quiet and (epoch % config.log_every == 0 or epoch == config.epochs)
+
+
 def _log(quiet: bool, epoch: int, config: TrainConfig, message: str) -> None:
-    if not quiet and (epoch % config.log_every == 0 or epoch == config.epochs):
+    if _logs(quiet, epoch, config):
         tqdm.write(f"epoch {epoch:>4}/{config.epochs}  {message}")
+
+
+class Curve:
+    """Per-epoch figures of the full-batch tasks, kept on the device and read once at the end. On a GPU a
+    read (`.item()`) is a synchronisation, and these tiny models waited on three of them an epoch longer
+    than they computed (circles: 3.9 s for 1,000 epochs on an H100)."""
+
+    def __init__(self, **decimals: int):
+        self.decimals = decimals
+        self.values: dict[str, list[torch.Tensor]] = {name: [] for name in decimals}
+
+    def add(self, **values: torch.Tensor) -> None:
+        for name, value in values.items():
+            self.values[name].append(value.detach())
+
+    def last(self, name: str) -> float:
+        return float(self.values[name][-1])
+
+    def history(self) -> dict[str, list[float]]:
+        return {
+            name: [round(x, self.decimals[name]) for x in torch.stack(values).tolist()]
+            for name, values in self.values.items()
+        }
 
 
 def prepare_digit_model(model: nn.Module, dev: torch.device, compile: bool = False) -> nn.Module:
@@ -247,45 +287,174 @@ def digit_optimizer(model: nn.Module, config: TrainConfig, steps_per_epoch: int)
     return optimizer, schedule
 
 
-def digit_epoch(model, optimizer, schedule, x_train, y_train, config, generator, autocast, steps: int) -> torch.Tensor:
-    """One epoch of digit training on tensors resident on the device: shuffled index slices, augmentation,
-    label smoothing. Returns the summed loss, still on the device (no sync per step)."""
-    model.train()
-    order = torch.randperm(len(x_train), generator=generator, device=x_train.device)
-    total = torch.zeros((), device=x_train.device)
-    for step in range(steps):
-        idx = order[step * config.batch_size : (step + 1) * config.batch_size]
-        x = x_train[idx]
-        if config.augment:
+class DigitSteps:
+    """Digit training steps on tensors resident on the device: shuffled index slices, augmentation, label
+    smoothing, fused AdamW, the schedule. `epoch()` returns the summed loss, still on the device (no sync
+    per step)."""
+
+    def __init__(self, model, optimizer, schedule, x_train, y_train, config, generator, autocast):
+        self.model, self.optimizer, self.schedule = model, optimizer, schedule
+        self.x_train, self.y_train, self.config = x_train, y_train, config
+        self.generator, self.autocast = generator, autocast
+        self.batch = config.batch_size
+
+    @staticmethod
+    def steps_per_epoch(n: int, batch: int) -> int:
+        return math.ceil(n / batch)
+
+    def loss(self, idx: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        x = self.x_train[idx]
+        if self.config.augment:
             x = augment_digits(x, generator)
-        with autocast:
-            loss = F.cross_entropy(model(x), y_train[idx], label_smoothing=config.label_smoothing)
-        optimizer.zero_grad(set_to_none=True)
+        with self.autocast:
+            return F.cross_entropy(self.model(x), self.y_train[idx], label_smoothing=self.config.label_smoothing)
+
+    def epoch(self, steps: int) -> torch.Tensor:
+        self.model.train()
+        order = torch.randperm(len(self.x_train), generator=self.generator, device=self.x_train.device)
+        total = torch.zeros((), device=self.x_train.device)
+        for step in range(steps):
+            loss = self.loss(order[step * self.batch : (step + 1) * self.batch], self.generator)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            self.schedule.step()
+            total += loss.detach()
+        return total
+
+
+class CudaGraphSteps(DigitSteps):
+    """The same step with its device work (gather, augmentation, forward, backward) captured once as a CUDA
+    graph and replayed: one launch a step instead of about 150, each costing the host 10-20 us. The optimiser
+    and the schedule stay outside the graph, unchanged (the one-cycle schedule also moves Adam's beta1,
+    which a captured fused AdamW would freeze). The graph has one shape: an epoch takes whole batches only
+    (a different random 4% of mnist-5k left out each epoch at batch 256).
+
+    PyTorch's recipe (https://pytorch.org/docs/stable/notes/cuda.html#cuda-graphs): warm-up steps on a
+    side stream (cuDNN autotuning, the allocator), gradients set to None before capture so the backward
+    writes them afresh each replay, autocast without its cast cache, the graph's random numbers from a
+    generator registered with it.
+    """
+
+    def __init__(self, model, optimizer, schedule, x_train, y_train, config, generator, autocast):
+        super().__init__(model, optimizer, schedule, x_train, y_train, config, generator, autocast)
+        if not hasattr(torch.cuda.CUDAGraph, "register_generator_state"):
+            raise ZooError(f"--compile on CUDA captures the step as a CUDA graph, which needs torch >= 2.5 "
+                           f"(this is {torch.__version__}); train without --compile")  # fmt: skip
+        dev = x_train.device
+        self.autocast = torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False)
+        self.idx = torch.zeros(self.batch, dtype=torch.long, device=dev)
+        self.total = torch.zeros((), device=dev)
+        seed = int(torch.randint(2**62, (1,), generator=generator, device=dev))
+        self.graph_generator = torch.Generator(device=dev).manual_seed(seed)
+        model.train()
+        side = torch.cuda.Stream(dev)
+        side.wait_stream(torch.cuda.current_stream(dev))
+        with torch.cuda.stream(side):
+            for _ in range(3):
+                model.zero_grad(set_to_none=True)
+                self.loss(self.idx, self.graph_generator).backward()
+        torch.cuda.current_stream(dev).wait_stream(side)
+        model.zero_grad(set_to_none=True)
+        self.graph = torch.cuda.CUDAGraph()
+        self.graph.register_generator_state(self.graph_generator)
+        with torch.cuda.graph(self.graph):
+            loss = self.loss(self.idx, self.graph_generator)
+            loss.backward()
+            self.total.add_(loss.detach())
+
+    @staticmethod
+    def steps_per_epoch(n: int, batch: int) -> int:
+        if n < batch:
+            raise ZooError(f"--compile on CUDA takes whole batches only: {n} training images < batch {batch}")
+        return n // batch
+
+    def epoch(self, steps: int) -> torch.Tensor:
+        self.model.train()
+        order = torch.randperm(len(self.x_train), generator=self.generator, device=self.x_train.device)
+        self.total.zero_()
+        for step in range(steps):
+            self.idx.copy_(order[step * self.batch : (step + 1) * self.batch])
+            self.graph.replay()
+            self.optimizer.step()
+            self.schedule.step()
+        return self.total.clone()
+
+
+class FullBatchSteps:
+    """An epoch of the text and points tasks: one Adam step on the whole data, then the epoch's metric;
+    `epoch()` returns (loss, metric) as tensors on the device.
+
+    With `graph` (`--compile` on CUDA) the whole epoch is captured once as a CUDA graph and replayed: these
+    models are tiny (at most 8,450 parameters), so an eager epoch is nothing but kernel launches (circles:
+    4 ms each on an H100, 1,000 epochs). Before capture, warm-up epochs on a side stream create Adam's
+    state; the weights and that state are then put back as they were, so the graph trains from the same
+    start as the eager loop (Adam's `capturable` form: its step count lives on the device).
+    """
+
+    def __init__(self, model, config, loss_fn, metric_fn, graph: bool = False):
+        self.model, self.loss_fn, self.metric_fn = model, loss_fn, metric_fn
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, capturable=graph)
+        self.graph = None
+        if graph:
+            dev = next(model.parameters()).device
+            start = {k: v.clone() for k, v in model.state_dict().items()}
+            side = torch.cuda.Stream(dev)
+            side.wait_stream(torch.cuda.current_stream(dev))
+            with torch.cuda.stream(side):
+                for _ in range(3):
+                    self._epoch()
+            torch.cuda.current_stream(dev).wait_stream(side)
+            model.load_state_dict(start)  # copies into the same tensors: the graph's addresses
+            for state in self.optimizer.state.values():
+                for value in state.values():
+                    value.zero_()
+            self.optimizer.zero_grad(set_to_none=True)
+            self.graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(self.graph):
+                self.static = self._epoch()
+
+    def _epoch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        self.model.train()
+        self.optimizer.zero_grad(set_to_none=self.graph is None)
+        loss = self.loss_fn()
         loss.backward()
-        optimizer.step()
-        schedule.step()
-        total += loss.detach()
-    return total
+        self.optimizer.step()
+        return loss.detach(), self.metric_fn()
+
+    def epoch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.graph is None:
+            return self._epoch()
+        self.graph.replay()
+        return self.static[0].clone(), self.static[1].clone()
 
 
-def _train_digits(model, spec, config, dev, generator, dataset, data_dir, max_steps, quiet):
-    data = load_image_dataset(dataset, data_dir)
+def digit_steps(model, config, x_train, y_train, generator, dev, compile: bool, max_steps: int | None = None):
+    """The optimiser, its schedule and the step for a digit run: a `CudaGraphSteps` with `compile` on CUDA,
+    else `DigitSteps`. Returns (steps, steps per epoch)."""
+    kind = CudaGraphSteps if compile and dev.type == "cuda" else DigitSteps
+    per_epoch = kind.steps_per_epoch(len(x_train), config.batch_size)
+    if max_steps:
+        per_epoch = min(per_epoch, max_steps)
+    optimizer, schedule = digit_optimizer(model, config, per_epoch)
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
+    return kind(model, optimizer, schedule, x_train, y_train, config, generator, autocast), per_epoch
+
+
+def _train_digits(model, config, dev, generator, data, data_dir, compile, max_steps, quiet):
     x_train = torch.from_numpy(data.x_train).to(dev).unsqueeze(1).float().div_(255)
     y_train = torch.from_numpy(data.y_train).to(dev)
     x_test = torch.from_numpy(data.x_test).to(dev).unsqueeze(1).float().div_(255)
     y_test = torch.from_numpy(data.y_test).to(dev)
 
-    steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
-    if max_steps:
-        steps_per_epoch = min(steps_per_epoch, max_steps)
-    optimizer, schedule = digit_optimizer(model, config, steps_per_epoch)
+    steps, steps_per_epoch = digit_steps(model, config, x_train, y_train, generator, dev, compile, max_steps)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
     history = {"train_loss": [], "test_loss": [], "test_accuracy": [], "epoch_seconds": []}
 
-    bar = tqdm(range(1, config.epochs + 1), desc=f"{dataset}", unit="epoch", disable=quiet, leave=False)
+    bar = tqdm(range(1, config.epochs + 1), desc=data.name, unit="epoch", disable=quiet, leave=False)
     for epoch in bar:
         start = time.perf_counter()
-        total = digit_epoch(model, optimizer, schedule, x_train, y_train, config, generator, autocast, steps_per_epoch)
+        total = steps.epoch(steps_per_epoch)
         test_loss, accuracy, _ = _evaluate_digits(model, x_test, y_test, autocast)
         seconds = time.perf_counter() - start
         train_loss = total.item() / steps_per_epoch
@@ -330,7 +499,7 @@ def _evaluate_digits(model, x, y, autocast, batch: int = 1000):
     return F.cross_entropy(logits, y).item(), (predictions == y).float().mean().item(), predictions
 
 
-def _train_text(model, spec, config, dev, generator, dataset, data_dir, max_steps, quiet):
+def _train_text(model, spec, config, dev, graph, max_steps, quiet):
     vocab = corpora.vocab(spec.corpus)
     pairs = [
         (torch.tensor([corpora.encode(x, vocab)], device=dev), torch.tensor([corpora.encode(y, vocab)], device=dev))
@@ -346,20 +515,25 @@ def _train_text(model, spec, config, dev, generator, dataset, data_dir, max_step
     # the next one: no model can be right on all of them.)
     whole = [pairs[0]]
     V = len(vocab)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    history = {"train_loss": [], "train_accuracy": []}
+
+    def loss_fn():
+        return sum(F.cross_entropy(model(x).reshape(-1, V), y.reshape(-1)) for x, y in batches)
+
+    steps = FullBatchSteps(model, config, loss_fn, lambda: _text_accuracy(model, whole), graph)
+    curve = Curve(train_loss=6, train_accuracy=5)
     epochs = min(config.epochs, max_steps) if max_steps else config.epochs
     bar = tqdm(range(1, epochs + 1), desc=spec.name, unit="epoch", disable=quiet, leave=False)
     for epoch in bar:
-        model.train()
-        optimizer.zero_grad(set_to_none=True)
-        loss = sum(F.cross_entropy(model(x).reshape(-1, V), y.reshape(-1)) for x, y in batches)
-        loss.backward()
-        optimizer.step()
-        accuracy = _text_accuracy(model, whole)
-        history["train_loss"].append(round(loss.item(), 6))
-        history["train_accuracy"].append(round(accuracy, 5))
-        _log(quiet, epoch, config, f"loss {loss.item():.5f}  next-char acc {accuracy:.2%}")
+        loss, accuracy = steps.epoch()
+        curve.add(train_loss=loss, train_accuracy=accuracy)
+        if _logs(quiet, epoch, config):
+            _log(
+                quiet,
+                epoch,
+                config,
+                f"loss {curve.last('train_loss'):.5f}  next-char acc {curve.last('train_accuracy'):.2%}",
+            )
+    history = curve.history()
 
     text = corpora.CORPORA[spec.corpus]
     prefix_len = corpora.LONGSEQ_WINDOW if spec.corpus == "longseq" else 1
@@ -368,7 +542,7 @@ def _train_text(model, spec, config, dev, generator, dataset, data_dir, max_step
         "dataset": spec.corpus,
         "corpus": text,
         "vocab": vocab,
-        "next_char_accuracy": round(_text_accuracy(model, whole), 5),
+        "next_char_accuracy": round(float(_text_accuracy(model, whole)), 5),
         "generation_prefix": text[:prefix_len],
         "generated": generated,
         "generation_matches": generated == text,
@@ -380,13 +554,11 @@ def _train_text(model, spec, config, dev, generator, dataset, data_dir, max_step
 
 
 @torch.no_grad()
-def _text_accuracy(model, batches) -> float:
+def _text_accuracy(model, batches) -> torch.Tensor:
+    """Next-character accuracy over `batches`, a tensor on the model's device (no synchronisation)."""
     model.eval()
-    correct = total = 0
-    for x, y in batches:
-        correct += (model(x).argmax(-1) == y).sum().item()
-        total += y.numel()
-    return correct / total
+    correct = sum((model(x).argmax(-1) == y).sum() for x, y in batches)
+    return correct / sum(y.numel() for _, y in batches)
 
 
 @torch.no_grad()
@@ -413,35 +585,39 @@ def generate(model, prefix: str, length: int, vocab: list[str]) -> str:
     return "".join(out)
 
 
-def _train_points(model, spec, config, dev, generator, dataset, data_dir, max_steps, quiet):
+def _train_points(model, spec, config, dev, graph, max_steps, quiet):
     x_train, y_train, x_test, y_test = (torch.from_numpy(a).to(dev) for a in load_circles())
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    history = {"train_loss": [], "test_accuracy": []}
+
+    def loss_fn():
+        return F.binary_cross_entropy_with_logits(model(x_train).squeeze(1), y_train)
+
+    steps = FullBatchSteps(model, config, loss_fn, lambda: _points_accuracy(model, x_test, y_test), graph)
+    curve = Curve(train_loss=6, test_accuracy=5)
     epochs = min(config.epochs, max_steps) if max_steps else config.epochs
     bar = tqdm(range(1, epochs + 1), desc="circles", unit="epoch", disable=quiet, leave=False)
     for epoch in bar:
-        model.train()
-        optimizer.zero_grad(set_to_none=True)
-        loss = F.binary_cross_entropy_with_logits(model(x_train).squeeze(1), y_train)
-        loss.backward()
-        optimizer.step()
-        accuracy = _points_accuracy(model, x_test, y_test)
-        history["train_loss"].append(round(loss.item(), 6))
-        history["test_accuracy"].append(round(accuracy, 5))
-        _log(quiet, epoch, config, f"loss {loss.item():.4f}  held-out acc {accuracy:.2%}")
+        loss, accuracy = steps.epoch()
+        curve.add(train_loss=loss, test_accuracy=accuracy)
+        if _logs(quiet, epoch, config):
+            _log(
+                quiet,
+                epoch,
+                config,
+                f"loss {curve.last('train_loss'):.4f}  held-out acc {curve.last('test_accuracy'):.2%}",
+            )
     extra = {
         "dataset": "circles",
         "split": "make_circles(500, noise=0.2, factor=0.3, random_state=123): first 400 train, last 100 held out",
-        "train_accuracy": round(_points_accuracy(model, x_train, y_train), 5),
-        "test_accuracy": round(_points_accuracy(model, x_test, y_test), 5),
+        "train_accuracy": round(float(_points_accuracy(model, x_train, y_train)), 5),
+        "test_accuracy": round(float(_points_accuracy(model, x_test, y_test)), 5),
     }
-    return history, extra
+    return curve.history(), extra
 
 
 @torch.no_grad()
-def _points_accuracy(model, x, y) -> float:
+def _points_accuracy(model, x, y) -> torch.Tensor:
     model.eval()
-    return ((model(x).squeeze(1) > 0).float() == y).float().mean().item()
+    return ((model(x).squeeze(1) > 0).float() == y).float().mean()
 
 
 # ----------------------------------------------------------------------------- reporting
