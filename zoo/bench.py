@@ -189,7 +189,7 @@ def throughput_table(dev: torch.device, n: int, epochs: int, compile: bool, quic
     ]
     for label, r in rows:
         compile_cost = f"{r['compile_s']:.2f} s" if r["compile_s"] is not None else "—"
-        lines.append(f"| training step, {label} | {r['batch']} | {r['seconds']:.2f} s | {r['images_per_s']:,.0f} | "
+        lines.append(f"| training step, {label} | {r['batch']} | {r['seconds']:.3f} s | {r['images_per_s']:,.0f} | "
                      f"{r['images_per_s'] / ceiling:.0%} | {step_flops * r['images_per_s'] / 1e9:.1f} | "
                      f"{step_flops * r['images_per_s'] / 1e9 / roofline:.0%} | {compile_cost} |")  # fmt: skip
     lines.append(f"| ceiling: forward+backward alone, eager | {ceiling_batch} | {n / ceiling:.2f} s | {ceiling:,.0f} | "

@@ -348,6 +348,7 @@ class CudaGraphSteps(DigitSteps):
         seed = int(torch.randint(2**62, (1,), generator=generator, device=dev))
         self.graph_generator = torch.Generator(device=dev).manual_seed(seed)
         model.train()
+        start = {k: v.clone() for k, v in model.state_dict().items()}
         side = torch.cuda.Stream(dev)
         side.wait_stream(torch.cuda.current_stream(dev))
         with torch.cuda.stream(side):
@@ -355,6 +356,7 @@ class CudaGraphSteps(DigitSteps):
                 model.zero_grad(set_to_none=True)
                 self.loss(self.idx, self.graph_generator).backward()
         torch.cuda.current_stream(dev).wait_stream(side)
+        model.load_state_dict(start)  # BatchNorm's statistics as before the warm-up (no weight has moved)
         model.zero_grad(set_to_none=True)
         self.graph = torch.cuda.CUDAGraph()
         self.graph.register_generator_state(self.graph_generator)
