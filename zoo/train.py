@@ -323,6 +323,21 @@ class DigitSteps:
         return total
 
 
+def warm_up_for_capture(model: nn.Module, run, times: int = 3) -> None:
+    """`run()` a few times on a side stream before a CUDA graph is captured (cuDNN's autotuning, the
+    allocator, an optimiser's lazily made state), then the model's weights and buffers put back as they were,
+    copied into the same tensors (the addresses the graph will hold)."""
+    dev = next(model.parameters()).device
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    side = torch.cuda.Stream(dev)
+    side.wait_stream(torch.cuda.current_stream(dev))
+    with torch.cuda.stream(side):
+        for _ in range(times):
+            run()
+    torch.cuda.current_stream(dev).wait_stream(side)
+    model.load_state_dict(start)
+
+
 class CudaGraphSteps(DigitSteps):
     """The same step with its device work (gather, augmentation, forward, backward) captured once as a CUDA
     graph and replayed: one launch a step instead of about 150, each costing the host 10-20 us. The optimiser
@@ -348,15 +363,12 @@ class CudaGraphSteps(DigitSteps):
         seed = int(torch.randint(2**62, (1,), generator=generator, device=dev))
         self.graph_generator = torch.Generator(device=dev).manual_seed(seed)
         model.train()
-        start = {k: v.clone() for k, v in model.state_dict().items()}
-        side = torch.cuda.Stream(dev)
-        side.wait_stream(torch.cuda.current_stream(dev))
-        with torch.cuda.stream(side):
-            for _ in range(3):
-                model.zero_grad(set_to_none=True)
-                self.loss(self.idx, self.graph_generator).backward()
-        torch.cuda.current_stream(dev).wait_stream(side)
-        model.load_state_dict(start)  # BatchNorm's statistics as before the warm-up (no weight has moved)
+
+        def forward_backward():
+            model.zero_grad(set_to_none=True)
+            self.loss(self.idx, self.graph_generator).backward()
+
+        warm_up_for_capture(model, forward_backward)  # no weight moves; BatchNorm's statistics are put back
         model.zero_grad(set_to_none=True)
         self.graph = torch.cuda.CUDAGraph()
         self.graph.register_generator_state(self.graph_generator)
@@ -399,15 +411,7 @@ class FullBatchSteps:
         self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, capturable=graph)
         self.graph = None
         if graph:
-            dev = next(model.parameters()).device
-            start = {k: v.clone() for k, v in model.state_dict().items()}
-            side = torch.cuda.Stream(dev)
-            side.wait_stream(torch.cuda.current_stream(dev))
-            with torch.cuda.stream(side):
-                for _ in range(3):
-                    self._epoch()
-            torch.cuda.current_stream(dev).wait_stream(side)
-            model.load_state_dict(start)  # copies into the same tensors: the graph's addresses
+            warm_up_for_capture(model, self._epoch)
             for state in self.optimizer.state.values():
                 for value in state.values():
                     value.zero_()
