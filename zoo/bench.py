@@ -126,8 +126,8 @@ def epoch_throughput(dev: torch.device, n: int, epochs: int, compile: bool, batc
     y = torch.randint(0, 10, (n,), generator=generator, device=dev)
     model = prepare_digit_model(build_model("cnn").to(dev), dev, compile and dev.type == "cpu")
     started = time.perf_counter()
-    steps, per_epoch = digit_steps(model, config, x, y, generator, dev, compile)
-    per_epoch = n // config.batch_size
+    steps, _ = digit_steps(model, config, x, y, generator, dev, compile)
+    per_epoch = n // config.batch_size  # whole batches, eager too
     warmup_steps = min(per_epoch, 3)
     steps.epoch(warmup_steps).item()  # .item(): sync
     warmup = time.perf_counter() - started
