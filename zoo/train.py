@@ -54,7 +54,7 @@ class TrainConfig:
 # On a GPU a step costs about the same at 64 or 1024 images (bound by kernel launches): digit runs take 256
 # images a step (cnn-bn 512), the rate scaled by the square root of the batch ratio, and more epochs (they
 # are cheap there). Tuned on an H100 (README Results): over seeds, cnn 98.7-99.2%, cnn-bn 99.0-99.3% (at 256:
-# 98.8-99.2%, hence 512), mlp 97.6-98.1%, cnn-small 96.9-97.7% at 40 epochs (96.5-96.7% at 20).
+# 98.8-99.2%, hence 512), mlp 97.6-98.1%, cnn-small 96.9-97.7% at 40 epochs (96.2-96.7% at 20).
 _DIGITS = dict(weight_decay=1e-4, augment=True, label_smoothing=0.1)
 DEFAULTS: dict[str, TrainConfig] = {
     "mlp": TrainConfig(epochs=30, lr=2.8e-3, batch_size=128, cuda_batch_size=256, cuda_epochs=60, **_DIGITS),
