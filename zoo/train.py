@@ -506,6 +506,20 @@ def _evaluate_digits(model, x, y, autocast, batch: int = 1000):
     return F.cross_entropy(logits, y).item(), (predictions == y).float().mean().item(), predictions
 
 
+def _full_batch_training(model, config, loss_fn, metric_fn, graph, max_steps, quiet, desc, metric, message) -> dict:
+    """The text and points tasks' loop: epochs of `FullBatchSteps`, the loss and `metric` kept on the device
+    (`Curve`), a line `message(loss, metric)` every `config.log_every` epochs. Returns the history."""
+    steps = FullBatchSteps(model, config, loss_fn, metric_fn, graph)
+    curve = Curve(train_loss=6, **{metric: 5})
+    epochs = min(config.epochs, max_steps) if max_steps else config.epochs
+    for epoch in tqdm(range(1, epochs + 1), desc=desc, unit="epoch", disable=quiet, leave=False):
+        loss, value = steps.epoch()
+        curve.add(train_loss=loss, **{metric: value})
+        if _logs(quiet, epoch, config):
+            _log(quiet, epoch, config, message(curve.last("train_loss"), curve.last(metric)))
+    return curve.history()
+
+
 def _train_text(model, spec, config, dev, graph, max_steps, quiet):
     vocab = corpora.vocab(spec.corpus)
     pairs = [
@@ -526,21 +540,10 @@ def _train_text(model, spec, config, dev, graph, max_steps, quiet):
     def loss_fn():
         return sum(F.cross_entropy(model(x).reshape(-1, V), y.reshape(-1)) for x, y in batches)
 
-    steps = FullBatchSteps(model, config, loss_fn, lambda: _text_accuracy(model, whole), graph)
-    curve = Curve(train_loss=6, train_accuracy=5)
-    epochs = min(config.epochs, max_steps) if max_steps else config.epochs
-    bar = tqdm(range(1, epochs + 1), desc=spec.name, unit="epoch", disable=quiet, leave=False)
-    for epoch in bar:
-        loss, accuracy = steps.epoch()
-        curve.add(train_loss=loss, train_accuracy=accuracy)
-        if _logs(quiet, epoch, config):
-            _log(
-                quiet,
-                epoch,
-                config,
-                f"loss {curve.last('train_loss'):.5f}  next-char acc {curve.last('train_accuracy'):.2%}",
-            )
-    history = curve.history()
+    history = _full_batch_training(
+        model, config, loss_fn, lambda: _text_accuracy(model, whole), graph, max_steps, quiet, spec.name,
+        "train_accuracy", lambda loss, acc: f"loss {loss:.5f}  next-char acc {acc:.2%}",
+    )  # fmt: skip
 
     text = corpora.CORPORA[spec.corpus]
     prefix_len = corpora.LONGSEQ_WINDOW if spec.corpus == "longseq" else 1
@@ -598,27 +601,17 @@ def _train_points(model, spec, config, dev, graph, max_steps, quiet):
     def loss_fn():
         return F.binary_cross_entropy_with_logits(model(x_train).squeeze(1), y_train)
 
-    steps = FullBatchSteps(model, config, loss_fn, lambda: _points_accuracy(model, x_test, y_test), graph)
-    curve = Curve(train_loss=6, test_accuracy=5)
-    epochs = min(config.epochs, max_steps) if max_steps else config.epochs
-    bar = tqdm(range(1, epochs + 1), desc="circles", unit="epoch", disable=quiet, leave=False)
-    for epoch in bar:
-        loss, accuracy = steps.epoch()
-        curve.add(train_loss=loss, test_accuracy=accuracy)
-        if _logs(quiet, epoch, config):
-            _log(
-                quiet,
-                epoch,
-                config,
-                f"loss {curve.last('train_loss'):.4f}  held-out acc {curve.last('test_accuracy'):.2%}",
-            )
+    history = _full_batch_training(
+        model, config, loss_fn, lambda: _points_accuracy(model, x_test, y_test), graph, max_steps, quiet, "circles",
+        "test_accuracy", lambda loss, acc: f"loss {loss:.4f}  held-out acc {acc:.2%}",
+    )  # fmt: skip
     extra = {
         "dataset": "circles",
         "split": "make_circles(500, noise=0.2, factor=0.3, random_state=123): first 400 train, last 100 held out",
         "train_accuracy": round(float(_points_accuracy(model, x_train, y_train)), 5),
         "test_accuracy": round(float(_points_accuracy(model, x_test, y_test)), 5),
     }
-    return curve.history(), extra
+    return history, extra
 
 
 @torch.no_grad()
