@@ -17,6 +17,7 @@ import torch
 from export.graphs import LogitsGraph, PointsGraph, TextStepGraph
 from export.onnx import real_inputs, sha256
 from export.quantize import MAX_ACCURACY_LOSS, int8_accuracy_loss
+from export.tolerance import argmax_agreement, judge, tolerances
 from zoo import corpora
 from zoo.models import get_spec
 from zoo.train import load_checkpoint
@@ -374,6 +375,28 @@ def _judge_canvas(name: str, base: Path, ref: CanvasReference, out: list[tuple],
                      f"frames within {frame_error.max():.0e}")  # fmt: skip
 
 
+def verify_test_data(entry: dict, models_dir: Path) -> None:
+    """The model reproduces its own test data (the outputs of the machine that exported it) in this process's
+    ONNX Runtime, under the rule every runtime check applies (export/tolerance.py)."""
+    from onnx import numpy_helper
+
+    folder = Path(models_dir) / entry["test_data"]
+    read = lambda f: numpy_helper.to_array(onnx.load_tensor(str(folder / f)))  # noqa: E731
+    feeds = {name: read(f"input_{i}.pb") for i, name in enumerate(entry["inputs"])}
+    session = ort.InferenceSession(str(Path(models_dir) / entry["file"]), providers=["CPUExecutionProvider"])
+    rules = tolerances(entry, models_dir)
+    for i, (name, got) in enumerate(zip(entry["outputs"], session.run(None, feeds), strict=True)):
+        want = read(f"output_{i}.pb")
+        if got.shape != want.shape:
+            raise ShapeMismatch(f"{entry['name']}.{name}: shape {got.shape} on its test data, expected {want.shape}")
+        diff = float(np.abs(got.astype(np.float64) - want.astype(np.float64)).max()) if want.size else 0.0
+        agree = argmax_agreement(got, want) if rules[name].argmax else None
+        broken = judge(entry["name"], name, rules[name], diff, agree)
+        if broken:
+            error = ArgmaxMismatch if diff <= rules[name].atol else ValuesMismatch
+            raise error(f"{broken} (Python ONNX Runtime {ort.__version__} on {entry['test_data']})")
+
+
 def check_all(models_dir: Path, canvas_digits: int = CANVAS_DIGITS) -> tuple[list[Row], list[VerificationError]]:
     """Every model in the manifest; canvas models after their digit models (skipped where that one failed)."""
     entries = {e["name"]: e for e in load_manifest(models_dir)}
@@ -398,6 +421,12 @@ def check_all(models_dir: Path, canvas_digits: int = CANVAS_DIGITS) -> tuple[lis
             failures += failed_canvases
         except errors as error:
             failures.append(error if isinstance(error, VerificationError) else VerificationError(f"{dataset}: {error}"))
+    for entry in entries.values():  # the test data every other runtime is checked with, here too
+        if entry.get("test_data") and entry["name"] not in failed:
+            try:
+                verify_test_data(entry, models_dir)
+            except errors as error:
+                failures.append(error if isinstance(error, VerificationError) else VerificationError(f"{entry['name']}: {error}"))
     return rows, failures
 
 

@@ -17,7 +17,8 @@ from onnx import numpy_helper
 
 from export.__main__ import export
 from export.onnx import sha256
-from export.verify import ChecksumMismatch, ValuesMismatch, check_all, load_manifest
+from export.tolerance import FLOAT_ATOL, INT8_STEPS, Tolerance, judge, tolerances
+from export.verify import ArgmaxMismatch, ChecksumMismatch, ValuesMismatch, check_all, load_manifest, verify_test_data
 from zoo.models import REGISTRY
 from zoo.train import train
 
@@ -194,11 +195,84 @@ def test_committed_models_run_in_onnxruntime_node():
     out = subprocess.run([node, "tests/node/check_models.mjs", "models"], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     results = {r["name"]: r for r in json.loads(out.stdout)["results"]}
-    expected = {e["name"] for e in load_manifest(ROOT / "models") if "test_data" in e}
-    assert set(results) == expected
+    entries = {e["name"]: e for e in load_manifest(ROOT / "models") if "test_data" in e}
+    assert set(results) == set(entries)
+    assert not _broken_rules(results, entries, ROOT / "models")
+
+
+def _broken_rules(results: dict, entries: dict, models_dir: Path) -> list[str]:
+    """export/tolerance.py's rule applied to a runtime's diffs and argmax agreement: what broke it."""
+    broken = []
     for name, result in results.items():
+        rules = tolerances(entries[name], models_dir)
         for output, diff in result["outputs"].items():
-            assert diff <= 1e-5, f"{name}.{output}: onnxruntime-node differs from PyTorch by {diff}"
+            agree = result["agree"].get(output)
+            broken.append(judge(name, output, rules[output], diff, tuple(agree) if agree else None))
+    return [b for b in broken if b]
+
+
+def test_the_int8_rule_is_stated_per_output():
+    """INT8 probabilities get steps of their DequantizeLinear's scale and argmax; the recipe's outputs stay float."""
+    entry = {e["name"]: e for e in load_manifest(ROOT / "models")}["cnn-bn-int8-canvas"]
+    rules = tolerances(entry, ROOT / "models")
+    assert rules["probabilities"].step == pytest.approx(1 / 255) and rules["probabilities"].argmax
+    assert rules["probabilities"].atol == pytest.approx(INT8_STEPS / 255)
+    for output in ("frame", "ink", "contrast"):
+        assert rules[output] == Tolerance(FLOAT_ATOL)
+    float_entry = {e["name"]: e for e in load_manifest(ROOT / "models")}["cnn-bn-canvas"]
+    assert all(r == Tolerance(FLOAT_ATOL) for r in tolerances(float_entry, ROOT / "models").values())
+
+
+def _tampered_int8_models(tmp_path: Path, change) -> Path:
+    """A copy of models/ whose cnn-bn-int8-canvas has one tensor changed by `change` (sha256 updated, so
+    only the values can catch it)."""
+    shutil.copytree(ROOT / "models", tmp_path / "models", ignore=shutil.ignore_patterns("checkpoints"))
+    path = tmp_path / "models" / "cnn-bn-int8-canvas.onnx"
+    model = onnx.load(str(path))
+    change(model)
+    onnx.save(model, str(path))
+    manifest = json.loads((tmp_path / "models" / "manifest.json").read_text())
+    for entry in manifest["models"]:
+        if entry["name"] == "cnn-bn-int8-canvas":
+            entry["sha256"], entry["bytes"] = sha256(path), path.stat().st_size
+    (tmp_path / "models" / "manifest.json").write_text(json.dumps(manifest))
+    return tmp_path / "models"
+
+
+def _scale_initializer(model, pick: str, factor: float) -> None:
+    """Multiply the first initializer whose name contains `pick` (a weight or a scale) by `factor`."""
+    for graph in _graphs(model.graph):
+        for init in graph.initializer:
+            if pick in init.name:
+                init.CopyFrom(numpy_helper.from_array((numpy_helper.to_array(init) * factor).astype(
+                    numpy_helper.to_array(init).dtype), init.name))  # fmt: skip
+                return
+    raise AssertionError(f"no initializer named like {pick!r}")
+
+
+def _graphs(graph):
+    yield graph
+    for node in graph.node:
+        for attribute in node.attribute:
+            if attribute.type == onnx.AttributeProto.GRAPH:
+                yield from _graphs(attribute.g)
+
+
+@pytest.mark.parametrize("pick,factor", [("weight_scale", 2.0), ("weight_quantized", -1)], ids=["a weight scale x2", "a weight negated"])
+def test_a_tampered_int8_model_fails_the_rule(tmp_path, pick, factor):
+    """Python's proof and onnxruntime-node, both by the rule, catch an INT8 model whose values were changed."""
+    models = _tampered_int8_models(tmp_path, lambda m: _scale_initializer(m, pick, factor))
+    entry = {e["name"]: e for e in load_manifest(models)}["cnn-bn-int8-canvas"]
+    with pytest.raises((ValuesMismatch, ArgmaxMismatch), match="cnn-bn-int8-canvas.probabilities"):
+        verify_test_data(entry, models)
+    node = shutil.which("node")
+    if node is None or not (ROOT / "node_modules" / "onnxruntime-node").is_dir():
+        return
+    out = subprocess.run([node, "tests/node/check_models.mjs", str(models)], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    results = {r["name"]: r for r in json.loads(out.stdout)["results"] if r["name"] == "cnn-bn-int8-canvas"}
+    broken = _broken_rules(results, {"cnn-bn-int8-canvas": entry}, models)
+    assert broken and "cnn-bn-int8-canvas.probabilities" in broken[0]
 
 
 def test_a_model_trained_on_idx_files_exports_and_verifies(tmp_path, write_fake_mnist):

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from demo.web import ORT_DIST, SiteError, build, site_files
+from export.tolerance import judge, tolerances
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
-INT8_STEPS = 5  # measured: up to 4 steps of 1/255 (cnn-int8-canvas, cnn-bn-int8-canvas)
 needs_ort = pytest.mark.skipif(not ORT_DIST.is_dir(), reason="onnxruntime-web is not installed (npm ci)")
 
 
@@ -162,15 +162,15 @@ def test_every_test_data_set_matches_in_the_browser(web):
         e["name"] for e in json.loads((ROOT / "models" / "manifest.json").read_text())["models"] if e.get("test_data")
     }
     assert {r["name"] for r in results} == expected
-    int8 = {e["name"] for e in _entries() if e["kind"] == "int8" or e.get("base_model", "").endswith("-int8")}
+    # export/tolerance.py's rule, as for onnxruntime-node and Python: float outputs to 1e-5, INT8 ones within
+    # a few quantisation steps with the same argmax.
+    entries = {e["name"]: e for e in _entries()}
     for result in results:
+        rules = tolerances(entries[result["name"]], ROOT / "models")
         for output, diff in result["outputs"].items():
-            # INT8 kernels differ between builds (x86 AVX2 without VNNI vs wasm SIMD) by a few steps of the
-            # output's 1/255 scale; every float model and every recipe output is held to 1e-5, as in node.
-            tolerance = INT8_STEPS / 255 if result["name"] in int8 and output == "probabilities" else 1e-5
-            assert diff <= tolerance, f"{result['name']}.{output}: onnxruntime-web differs by {diff} (> {tolerance})"
-        for output, (same, rows) in result["agree"].items():
-            assert same == rows, f"{result['name']}.{output}: argmax differs in {rows - same} of {rows} rows"
+            agree = result["agree"].get(output)
+            broken = judge(result["name"], output, rules[output], diff, tuple(agree) if agree else None)
+            assert broken is None, f"onnxruntime-web: {broken}"
 
 
 @pytest.mark.slow

@@ -1,9 +1,11 @@
 // Runs every model of a manifest in onnxruntime-node on its test_data_set_0 and prints, as JSON, the
-// largest absolute difference from the expected outputs (written by PyTorch at export time).
+// largest absolute difference from the expected outputs and, for [N, C] outputs, the rows that keep their
+// argmax. tests/test_export.py judges them by export/tolerance.py's rule.
 // Usage: node tests/node/check_models.mjs models/
 import fs from "node:fs";
 import path from "node:path";
 import ort from "onnxruntime-node";
+import { compareTensors } from "../../web/compare.js"; // what the browser check uses
 import { readTensorProto } from "../../web/tensorproto.js"; // the reader the browser page uses
 
 function readTensor(file) {
@@ -23,15 +25,13 @@ for (const entry of manifest.models) {
     feeds[inputName] = readTensor(path.join(folder, `input_${i}.pb`)).tensor;
   });
   const outputs = await session.run(feeds);
-  const diffs = {};
+  const diffs = {}, agree = {};
   Object.keys(entry.outputs).forEach((outputName, i) => {
     const expected = readTensor(path.join(folder, `output_${i}.pb`)).tensor;
-    const got = outputs[outputName];
-    if (got.dims.join() !== expected.dims.join()) throw new Error(`${entry.name}.${outputName}: shape ${got.dims} != ${expected.dims}`);
-    let worst = 0;
-    for (let k = 0; k < got.data.length; k++) worst = Math.max(worst, Math.abs(Number(got.data[k]) - Number(expected.data[k])));
-    diffs[outputName] = worst;
+    const { maxAbs, agree: same } = compareTensors(`${entry.name}.${outputName}`, outputs[outputName], expected);
+    diffs[outputName] = maxAbs;
+    if (same) agree[outputName] = same;
   });
-  results.push({ name: entry.name, outputs: diffs, batch: feeds[Object.keys(entry.inputs)[0]].dims[0] });
+  results.push({ name: entry.name, outputs: diffs, agree, batch: feeds[Object.keys(entry.inputs)[0]].dims[0] });
 }
 console.log(JSON.stringify({ onnxruntime: ort.env.versions?.common ?? "unknown", results }));
