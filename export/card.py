@@ -105,7 +105,9 @@ def _io(spec: dict) -> str:
 
 def write_card(manifest: list[dict], path: Path) -> None:
     opsets = sorted({str(e["opset"]) for e in manifest})
-    lines = [_HEADER.format(opset="/".join(opsets), min_contrast=MIN_CONTRAST, float_atol=FLOAT_ATOL, int8_steps=INT8_STEPS)]
+    lines = [
+        _HEADER.format(opset="/".join(opsets), min_contrast=MIN_CONTRAST, float_atol=FLOAT_ATOL, int8_steps=INT8_STEPS)
+    ]
     for e in manifest:
         lines.append(f"| {e['name']} | {e['kind']} | {e['task']} | {get_spec(e['model']).description} | "
                      f"{e['parameters']:,} | `{e['file']}` | {e['bytes'] / 1024:,.1f} KB | {_accuracy(e)} |")  # fmt: skip

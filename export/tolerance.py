@@ -96,5 +96,7 @@ def judge(model: str, output: str, tolerance: Tolerance, max_abs: float, agree: 
     if not max_abs <= tolerance.atol:  # also catches NaN
         return f"{where}: differs from the expected output by {max_abs:.3g}, rule: {tolerance.describe()}"
     if tolerance.argmax and agree is not None and agree[0] != agree[1]:
-        return f"{where}: argmax differs on {agree[1] - agree[0]} of {agree[1]} test samples, rule: {tolerance.describe()}"
+        return (
+            f"{where}: argmax differs on {agree[1] - agree[0]} of {agree[1]} test samples, rule: {tolerance.describe()}"
+        )
     return None

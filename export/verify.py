@@ -426,7 +426,9 @@ def check_all(models_dir: Path, canvas_digits: int = CANVAS_DIGITS) -> tuple[lis
             try:
                 verify_test_data(entry, models_dir)
             except errors as error:
-                failures.append(error if isinstance(error, VerificationError) else VerificationError(f"{entry['name']}: {error}"))
+                failures.append(
+                    error if isinstance(error, VerificationError) else VerificationError(f"{entry['name']}: {error}")
+                )
     return rows, failures
 
 

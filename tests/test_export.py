@@ -258,7 +258,9 @@ def _graphs(graph):
                 yield from _graphs(attribute.g)
 
 
-@pytest.mark.parametrize("pick,factor", [("weight_scale", 2.0), ("weight_quantized", -1)], ids=["a weight scale x2", "a weight negated"])
+@pytest.mark.parametrize(
+    "pick,factor", [("weight_scale", 2.0), ("weight_quantized", -1)], ids=["a weight scale x2", "a weight negated"]
+)
 def test_a_tampered_int8_model_fails_the_rule(tmp_path, pick, factor):
     """Python's proof and onnxruntime-node, both by the rule, catch an INT8 model whose values were changed."""
     models = _tampered_int8_models(tmp_path, lambda m: _scale_initializer(m, pick, factor))
