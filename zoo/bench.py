@@ -2,12 +2,12 @@
 
     python -m zoo.bench [--device auto|cpu|cuda] [--target 0.985] [--no-compile] [--quick]
 
-1. `cnn` on mnist-5k with its default recipe for the device: training seconds until the test accuracy first
+1. `cnn` on mnist-5k with its default recipe for the device: training seconds until the validation accuracy first
    reaches the target (per-epoch evaluation included), after a short warm-up run in the same process (CUDA
    creates its context and loads kernels on first use: a once-per-process cost, printed apart). On a GPU
    also with `--compile`.
 2. Throughput: epochs over 60,000 images resident on the device (synthetic digits: the real IDX files are
-   not needed to time an epoch), the real training step (`zoo.train.DigitSteps`: augmentation, fused
+   not needed to time an epoch), the real training step (`zoo.steps.DigitSteps`: augmentation, fused
    AdamW, the device's batch for 60,000 images), eager and with `--compile` (torch.compile on the CPU, the
    step captured as a CUDA graph on a GPU; its one-time cost reported apart).
 3. The ceiling it is measured against, in the same run: the same model's forward+backward alone (no
@@ -30,7 +30,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from zoo.models import build_model
-from zoo.train import config_for, digit_steps, pick_device, prepare_digit_model, train
+from zoo.steps import digit_steps, prepare_digit_model
+from zoo.train import config_for, pick_device, train
 
 # ----------------------------------------------------------------------------- the machine
 
@@ -100,7 +101,7 @@ def time_to_target(device: str, target: float, seed: int = 0, epochs: int | None
     m = result.metrics
     elapsed, reached = 0.0, None
     for epoch, (acc, seconds) in enumerate(
-        zip(m["history"]["test_accuracy"], m["history"]["epoch_seconds"], strict=True), 1
+        zip(m["history"]["val_accuracy"], m["history"]["epoch_seconds"], strict=True), 1
     ):
         elapsed += seconds
         if acc >= target and reached is None:
@@ -109,7 +110,8 @@ def time_to_target(device: str, target: float, seed: int = 0, epochs: int | None
     row = (f"| cnn, mnist-5k ({m['train_size']:,} train), batch {m['config']['batch_size']}, {step}, {m['device']} | "
            f"{m['seconds_per_epoch']:.2f} s | {m['train_size'] / m['seconds_per_epoch']:,.0f} | ")  # fmt: skip
     reached_text = f"epoch {reached[0]}, {reached[1]:.1f} s" if reached else "not reached"
-    return row + f"{reached_text} | {m['test_accuracy']:.2%} after {m['epochs']} epochs, {m['wall_time_s']:.1f} s |"
+    final = f"val {m['val_accuracy']:.2%}, test {m['test_accuracy']:.2%}"
+    return row + f"{reached_text} | {final} after {m['epochs']} epochs, {m['wall_time_s']:.1f} s |"
 
 
 def epoch_throughput(dev: torch.device, n: int, epochs: int, compile: bool, batch: int) -> dict:
@@ -217,7 +219,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as out:  # once per process: CUDA's context, kernels loaded on first use
         train("cnn", device=args.device, epochs=1, max_steps=2, out=out, quiet=True)
     print(f"process warm-up (a 2-step run, not counted below): {time.perf_counter() - started:.1f} s\n")
-    print(f"| run | time per epoch | images/s | reaches {args.target:.1%} | final |")
+    print(f"| run | time per epoch | images/s | validation reaches {args.target:.1%} | final |")
     print("|---|---|---|---|---|")
     print(time_to_target(args.device, args.target, epochs=1 if args.quick else None))
     if compile and dev.type == "cuda":

