@@ -27,11 +27,9 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"ONNX Runtime {onnxruntime.__version__}, execution provider: {zoo.provider}; "
           f"{len(zoo.models)} models from {args.models}/manifest.json (sha256 checked)")  # fmt: skip
-    from demo.web import launch_kwargs  # the browser page at /web/ (demo/web.py)
-
     app = build_app(zoo=zoo, queue_max=args.queue_max or QUEUE_MAX)
-    app.launch(server_name=args.host, server_port=args.port, share=False, **launch_options(),
-               **launch_kwargs(args.models))  # fmt: skip
+    # the browser page at /web/ comes with the options (demo/web.py), as on a Space (app.py)
+    app.launch(server_name=args.host, server_port=args.port, share=False, **launch_options(args.models))
     return 0
 
 

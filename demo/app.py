@@ -20,8 +20,10 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 from PIL import Image, ImageDraw
+from starlette.middleware import Middleware
 
-from demo.images import NotADigit, to_rgba
+from demo.guard import BodyLimit, check_uploads, explain_refusals, return_memory_to_the_system
+from demo.images import MAX_SKETCH_SIDE, NotADigit, check_blob_size, to_rgba
 from demo.runtime import MAX_GENERATE, MAX_TEMPERATURE, MAX_TEXT, BadRequest, Zoo
 
 MAX_UPLOAD = "10mb"
@@ -36,6 +38,9 @@ SESSIONS = 200
 # application is currently busy. Please try again."), instead of a wait that grows without limit.
 QUEUE_MAX = 32
 CONCURRENCY = 8
+# The circles net is float32: far out, its first layer's sums overflow to inf and the answer to NaN.
+# Its answer is settled long before this (the data lies within 1.2 of the origin).
+MAX_COORDINATE = 1e6
 PLANE = 1.5  # the circles plot spans [-PLANE, PLANE] on both axes
 PLOT_SIZE = 360
 # Gradio 6.31's Sketchpad opens with no tool selected ("select the draw tool to start"): pick the brush
@@ -59,10 +64,13 @@ class UploadedImage(gr.Image):
     with Pillow's own message. This turns that into the same message the rest of the app gives.
     """
 
+    app: gr.Blocks | None = None  # set by build_app: only this app's uploads are read (demo/guard.py)
+
     def get_block_name(self) -> str:
         return "image"
 
     def preprocess(self, payload):
+        check_uploads(payload, self.app)
         try:
             return super().preprocess(payload)
         except Exception as error:  # Pillow's UnidentifiedImageError, decompression-bomb errors, ...
@@ -73,15 +81,84 @@ class UploadedImage(gr.Image):
             ) from None
 
 
+class GuardedSketchpad(gr.Sketchpad):
+    """gr.Sketchpad that reads only this app's uploads and refuses a drawing larger than a screen."""
+
+    app: gr.Blocks | None = None  # set by build_app
+
+    def get_block_name(self) -> str:
+        return "imageeditor"  # the front end of gr.Sketchpad
+
+    def preprocess(self, payload):
+        check_uploads(payload, self.app)
+        blobs = self.blob_storage.get(payload.id) if payload is not None and payload.id is not None else None
+        if blobs is not None:  # the drawing as PNG bytes (the page's own route): its size, read from the header
+            for blob in (blobs.background, blobs.composite, *blobs.layers):
+                try:
+                    check_blob_size(blob, MAX_SKETCH_SIDE)
+                except NotADigit as error:
+                    self.blob_storage.pop(payload.id, None)
+                    raise gr.Error(str(error)) from None
+        try:
+            return super().preprocess(payload)
+        except (OSError, ValueError, SyntaxError) as error:  # Pillow: not an image, truncated, ...
+            raise gr.Error(
+                f"The drawing could not be read ({type(error).__name__}). Draw on the canvas again."
+            ) from None
+
+
+def _as_number(payload, what: str, accepts: str) -> float | None:
+    """A JSON number as sent (no rounding: 2.5 stays 2.5 and is refused where a whole number is due), or
+    gr.Error naming the field and what it accepts. Strings of digits from raw HTTP callers are read too."""
+    if payload is None:
+        return None
+    if isinstance(payload, bool) or not isinstance(payload, (int, float, str)):
+        raise gr.Error(f"The {what} must be {accepts}; got {str(payload)[:40]!r}.")
+    try:
+        return float(payload)
+    except ValueError:
+        raise gr.Error(f"The {what} must be {accepts}; got {payload[:40]!r}.") from None
+
+
+class ExactNumber(gr.Number):
+    """gr.Number that passes the value as sent and explains one that is not a number (set `accepts`)."""
+
+    accepts = "a number"
+
+    def get_block_name(self) -> str:
+        return "number"
+
+    def preprocess(self, payload):
+        return _as_number(payload, self.label or "value", self.accepts)
+
+
+class CheckedSlider(gr.Slider):
+    """gr.Slider that explains a value that is not a number or out of range, in the app's words."""
+
+    def get_block_name(self) -> str:
+        return "slider"
+
+    def preprocess(self, payload):
+        accepts = f"a number from {self.minimum:g} to {self.maximum:g}"
+        value = _as_number(payload, self.label or "value", accepts)
+        if value is None or not self.minimum <= value <= self.maximum:  # also NaN
+            raise gr.Error(f"The {self.label} must be {accepts}; got {payload!r}.")
+        return value
+
+
 def _frame_picture(frame: np.ndarray) -> np.ndarray:
     """The 28x28 frame, 6x larger with visible pixels, for the UI."""
     return np.kron((frame * 255).astype(np.uint8), np.ones((6, 6), dtype=np.uint8))
 
 
-def launch_options() -> dict:
-    """What `launch()` needs besides host and port, for `python -m demo` and the Space's app.py alike."""
+def launch_options(models_dir: str | Path = "models") -> dict:
+    """What `launch()` needs besides host and port, for `python -m demo` and the Space's app.py alike: the
+    upload cap, the request-size limit (demo/guard.py), and the browser page at /web/ (demo/web.py)."""
+    from demo.web import routes
+
     # js= belongs to launch() since Gradio 6 (in gr.Blocks it is deprecated)
-    return {"max_file_size": MAX_UPLOAD, "js": SELECT_BRUSH_JS, "state_session_capacity": SESSIONS}
+    return {"max_file_size": MAX_UPLOAD, "js": SELECT_BRUSH_JS, "state_session_capacity": SESSIONS,
+            "app_kwargs": {"routes": routes(models_dir), "middleware": [Middleware(BodyLimit)]}}  # fmt: skip
 
 
 class FileCache:
@@ -193,6 +270,7 @@ def _file_paths(payload) -> list[str]:
 
 
 def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_max: int = QUEUE_MAX) -> gr.Blocks:
+    return_memory_to_the_system()
     zoo = zoo or Zoo(models_dir)
     digit_models = zoo.digit_models()
     text_models = zoo.text_models()
@@ -260,15 +338,16 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
         try:
             if length is None:
                 raise BadRequest(f"The length is missing: give a whole number from 1 to {MAX_GENERATE:,}.")
-            return zoo.generate(model, prefix, length, float(temperature or 0))
+            return zoo.generate(model, prefix, length, temperature or 0.0)
         except BadRequest as error:
             raise gr.Error(str(error)) from None
 
     # ------------------------------------------------------------------ points
 
     def classify_point(x: float, y: float):
-        if x is None or y is None or not (np.isfinite(x) and np.isfinite(y)):
-            raise gr.Error("Give both coordinates as numbers, e.g. x = 0.2, y = -0.5.")
+        if x is None or y is None or not (abs(x) <= MAX_COORDINATE and abs(y) <= MAX_COORDINATE):  # NaN too
+            raise gr.Error(f"Give both coordinates as numbers from -{MAX_COORDINATE:g} to {MAX_COORDINATE:g}, "
+                           f"e.g. x = 0.2, y = -0.5; got x = {x!r}, y = {y!r}.")  # fmt: skip
         p = float(zoo.point_probability(np.array([[x, y]]))[0])
         return {"inner circle (1)": p, "outer circle (0)": 1 - p}, _circles_plot(zoo, (x, y))
 
@@ -294,7 +373,7 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
                     model = gr.Dropdown(digit_models, value=best, label="model",
                                         info="digit models in the manifest, most accurate first")  # fmt: skip
                     with gr.Tab("Draw"):
-                        sketch = gr.Sketchpad(
+                        sketch = GuardedSketchpad(
                             label="Draw a digit", type="numpy", image_mode="RGBA",
                             canvas_size=(420, 420), layers=False, transforms=(),
                             brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
@@ -329,8 +408,9 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
             gr.Markdown("### Continue the text (the step model, one character at a time)")
             with gr.Row():
                 # No minimum/maximum on the component: generate_text's own message names the field and range.
-                length = gr.Number(value=20, precision=0, label="length", info=f"1 to {MAX_GENERATE} characters")
-                temperature = gr.Slider(0, MAX_TEMPERATURE, value=0, step=0.1, label="temperature",
+                length = ExactNumber(value=20, precision=0, label="length", info=f"1 to {MAX_GENERATE} characters")
+                length.accepts = f"a whole number from 1 to {MAX_GENERATE:,}"
+                temperature = CheckedSlider(0, MAX_TEMPERATURE, value=0, step=0.1, label="temperature",
                                         info="0 = greedy")  # fmt: skip
                 go = gr.Button("Continue", variant="primary")
             generated = gr.Textbox(label="generated", interactive=False)
@@ -346,8 +426,8 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
                     plot = gr.Image(value=_circles_plot(zoo, None), label="click a point", interactive=False,
                                     height=PLOT_SIZE, width=PLOT_SIZE)  # fmt: skip
                 with gr.Column():
-                    px = gr.Number(value=0.0, label="x")
-                    py = gr.Number(value=0.0, label="y")
+                    px, py = ExactNumber(value=0.0, label="x"), ExactNumber(value=0.0, label="y")
+                    px.accepts = py.accepts = f"a number from -{MAX_COORDINATE:g} to {MAX_COORDINATE:g}"
                     ask = gr.Button("Classify point")
                     point_label = gr.Label(label="probability")
                     entry = zoo.models["circles"].entry
@@ -356,6 +436,8 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
             ask.click(classify_point, [px, py], [point_label, plot], api_name="classify_point")
             plot.select(click_point, None, [px, py, point_label, plot], api_name=False)
         app.queue(default_concurrency_limit=CONCURRENCY, max_size=queue_max)
+    upload.app = sketch.app = app
+    explain_refusals(app)
     file_cache.start_sweeping(app)
     return app
 

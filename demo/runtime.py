@@ -49,6 +49,9 @@ def session_options() -> ort.SessionOptions:
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    # No memory arena: ONNX Runtime's arena keeps the largest buffers a session ever needed, so one large
+    # picture would leave the server holding them for good. Without it, memory comes back after each request.
+    options.enable_cpu_mem_arena = False
     return options
 
 
@@ -168,8 +171,10 @@ class Zoo:
         length = int(length)
         if not 1 <= length <= MAX_GENERATE:
             raise BadRequest(f"The length must be from 1 to {MAX_GENERATE:,} characters; got {length:,}.")
-        if not 0 <= temperature <= MAX_TEMPERATURE:
-            raise BadRequest(f"The temperature must be from 0 (greedy) to {MAX_TEMPERATURE:g}; got {temperature:g}.")
+        if not isinstance(temperature, (int, float)) or not 0 <= temperature <= MAX_TEMPERATURE:  # NaN too
+            raise BadRequest(
+                f"The temperature must be a number from 0 (greedy) to {MAX_TEMPERATURE:g}; got {temperature!r}."
+            )
         indices = self._encode(model, prefix, "prefix")[0]
         vocab = step.entry["vocab"]
         hidden = np.zeros((step.entry["layers"], 1, step.entry["hidden_size"]), dtype=np.float32)
@@ -181,7 +186,9 @@ class Zoo:
             if temperature == 0:
                 index = int(logits[0].argmax())
             else:
-                p = np.exp((logits[0] - logits[0].max()) / temperature)
+                # float64: a tiny temperature (1e-46 is 0 in float32) must give the argmax, not 0/0
+                scaled = logits[0].astype(np.float64)
+                p = np.exp((scaled - scaled.max()) / temperature)
                 index = int(rng.choice(len(vocab), p=p / p.sum()))
             out.append(vocab[index])
             logits, _, hidden = step.run({"index": np.array([index]), "hidden": hidden})

@@ -134,11 +134,6 @@ def _brotli(file: Path, mtime_ns: int) -> bytes:
     return brotli.compress(file.read_bytes(), quality=5)  # 0.6 s once for the 14 MB wasm
 
 
-def launch_kwargs(models_dir: str | Path = "models") -> dict:
-    """Keyword arguments for `Blocks.launch` that add /web/ to the app Gradio builds (its routes come first)."""
-    return {"app_kwargs": {"routes": routes(models_dir)}}
-
-
 # ---------------------------------------------------------------------- the static folder
 
 

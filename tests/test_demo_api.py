@@ -155,7 +155,7 @@ def test_predict_text_bad_input(client, args, pattern):
         (("longseq", "if you", 0), "from 1 to 1,000 characters; got 0"),
         (("longseq", "", 10), "The prefix is empty"),
         (("longseq", "IF", 10), "does not know the characters 'F', 'I'"),
-        (("longseq", "if", 10, 9.0), "Value 9.0 is greater than maximum value 5.0"),  # the slider's own check
+        (("longseq", "if", 10, 9.0), "The temperature must be a number from 0 to 5; got 9.0"),
     ],
 )
 def test_generate_text_bad_input(client, args, pattern):
