@@ -15,8 +15,8 @@ import numpy as np
 import onnxruntime as ort
 
 from demo.images import BLANK, SPECK, NotADigit
-from demo.preprocess import MIN_CONTRAST  # what a canvas model's `contrast` output means
 from zoo.corpora import decode, encode
+from zoo.pictures import MIN_CONTRAST  # what a canvas model's `contrast` output means
 
 MAX_TEXT = 1000  # characters a request may send to predict_text
 MAX_GENERATE = 1000  # characters generate_text may add

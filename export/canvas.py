@@ -4,7 +4,7 @@
                                     contrast float32 []
 
 Any runtime that can decode a picture to RGBA (a browser's getImageData, Pillow, a Sketchpad composite)
-feeds it as it is and gets what the demo gets: the graph is `demo/preprocess.py` (the reference recipe)
+feeds it as it is and gets what the demo gets: the graph is `export/reference.py` (the reference recipe)
 written once in ONNX ops, and `python -m export --check` proves the two agree on a corpus of canvases.
 
 Step by step, as the reference does it, with the same numbers (frames bit-identical on the proof's corpus):
@@ -31,7 +31,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, compose, helper
 
-from demo.preprocess import BOX, FRAME, MIN_CONTRAST, MIN_INK_PIXELS, STROKE, WORK_SIZE
+from export.reference import BOX, FRAME, MIN_CONTRAST, MIN_INK_PIXELS, STROKE, WORK_SIZE
 
 OPSET = 18
 FLOAT, DOUBLE, INT64, BOOL = TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.INT64, TensorProto.BOOL
@@ -132,7 +132,7 @@ def _resample_rows(g: _Builder, x: str, size_out: str, shrink: str) -> str:
 
 
 def _fit(g: _Builder, ink: str, size: int) -> str:
-    """demo.preprocess._fit: the longer side to `size`, aspect kept (BOX to shrink, BILINEAR to enlarge),
+    """export.reference._fit: the longer side to `size`, aspect kept (BOX to shrink, BILINEAR to enlarge),
     then scaled so the maximum is 1."""
     h, w = g.dim(ink, 0, DOUBLE), g.dim(ink, 1, DOUBLE)
     scale = g.op("Div", g.const(float(size), np.float64), g.op("Max", h, w))
@@ -146,7 +146,7 @@ def _fit(g: _Builder, ink: str, size: int) -> str:
 
 
 def _thicken(g: _Builder, ink: str, target: float) -> str:
-    """demo.preprocess._thicken: strokes thinner than 0.75 x target (width = 2 x area / perimeter) dilated by a
+    """export.reference._thicken: strokes thinner than 0.75 x target (width = 2 x area / perimeter) dilated by a
     max filter of 2 * ceil((target - width) / 2) + 1 px: 5, 7 or 9 here, so all three are computed and one kept."""
     solid = g.cast(g.op("Greater", ink, g.const(0.5)), FLOAT)
     area = g.reduce("ReduceSum", solid)
@@ -288,7 +288,7 @@ def _crop_to_ink(g: _Builder, ink: str, to_float=None) -> tuple[str, str]:
 
 
 def _ink_crop(g: _Builder, planes: str) -> tuple[str, str]:
-    """demo.preprocess.ink_map, cropped to the ink: uint8 [4,h,w] -> (float32 [ch,cw] in [0,1], the peak)."""
+    """export.reference.ink_map, cropped to the ink: uint8 [4,h,w] -> (float32 [ch,cw] in [0,1], the peak)."""
     alpha = g.op("Gather", planes, g.const(3, np.int64), axis=0)
     lowest = g.cast(g.reduce("ReduceMin", alpha), FLOAT)
     transparent = g.op("Less", g.op("Div", lowest, g.const(255.0)), g.const(0.98))
@@ -432,7 +432,7 @@ def reference(rgba: np.ndarray, classifier) -> dict[str, np.ndarray]:
     """What a canvas model must output, from the reference recipe and the digit model's own ONNX file."""
     from PIL import Image
 
-    from demo.preprocess import frame_or_blank, ink_map
+    from export.reference import frame_or_blank, ink_map
 
     frame, ink = frame_or_blank(rgba)
     probabilities = classifier.run(["probabilities"], {"image": frame[None, None]})[0] * ink

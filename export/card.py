@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from demo.preprocess import MIN_CONTRAST
 from export.tolerance import FLOAT_ATOL, INT8_STEPS
 from zoo.models import get_spec
+from zoo.pictures import MIN_CONTRAST
 
 _HEADER = """# Model card: lecture-zoo ONNX models
 
@@ -32,7 +32,7 @@ pixels of any picture as they are and read the digit. This is what the demo and 
   median colour (either polarity, coloured ink); faint texture dropped; crop to the ink; fine strokes
   thickened; fit into 20x20 keeping the aspect ratio; centre by mass in 28x28 (the MNIST recipe). Pictures
   over 1024 px a side are reduced first, so a 4000x3000 photo stays cheap.
-- proven by `python -m export --check` against `demo/preprocess.py` (the reference, numpy + Pillow) on
+- proven by `python -m export --check` against `export/reference.py` (the reference, numpy + Pillow) on
   2,109 canvases: the same ink decision everywhere, bit-identical frames and probabilities.
 
 ```python

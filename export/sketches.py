@@ -1,7 +1,7 @@
 """The canvas corpus: pictures of digits in every form a canvas or an upload takes, plus blanks and specks.
 
 It is what `python -m export --check` proves the canvas models on (against the reference recipe in
-demo/preprocess.py) and what tests/test_preprocess.py and tests/test_canvas.py draw. numpy + Pillow only.
+export/reference.py) and what tests/test_preprocess.py and tests/test_canvas.py draw. numpy + Pillow only.
 """
 
 from __future__ import annotations

@@ -294,7 +294,7 @@ class CanvasReference:
 
 
 def canvas_reference(data, digits: int) -> CanvasReference:
-    from demo.preprocess import frame_or_blank
+    from export.reference import frame_or_blank
     from export.sketches import corpus
 
     cases = corpus(data.x_test[:digits], data.y_test[:digits])
@@ -306,9 +306,9 @@ def canvas_reference(data, digits: int) -> CanvasReference:
 def verify_canvases(
     canvases: list[dict], models_dir: Path, entries: dict[str, dict], digits: int
 ) -> tuple[list[Row], list[VerificationError]]:
-    """Every canvas model against the reference recipe (demo/preprocess.py) + its digit model, on one corpus
+    """Every canvas model against the reference recipe (export/reference.py) + its digit model, on one corpus
     (drawn and preprocessed once for all). Returns the rows of those that pass, and the failures."""
-    from demo.images import to_rgba
+    from zoo.pictures import plain_rgba as to_rgba
     from export.onnx import digits_of
 
     rows = [Row(e["name"], e["kind"], size_kb=check_file(e, models_dir).stat().st_size / 1024) for e in canvases]
@@ -419,7 +419,9 @@ def check_all(models_dir: Path, canvas_digits: int = CANVAS_DIGITS) -> tuple[lis
             passed, failed_canvases = verify_canvases(group, models_dir, entries, canvas_digits)
             rows += passed
             failures += failed_canvases
+            failed |= {c["name"] for c in group} - {r.name for r in passed}
         except errors as error:
+            failed |= {c["name"] for c in group}
             failures.append(error if isinstance(error, VerificationError) else VerificationError(f"{dataset}: {error}"))
     for entry in entries.values():  # the test data every other runtime is checked with, here too
         if entry.get("test_data") and entry["name"] not in failed:

@@ -50,7 +50,7 @@ def demo_temp_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_url(tmp_path_factory, demo_temp_dir):
-    from demo.bench import free_port, start
+    from tests.servers import free_port, start
 
     port = free_port()
     log = tmp_path_factory.mktemp("demo") / "demo.log"

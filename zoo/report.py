@@ -66,7 +66,7 @@ def seed_spread(
     markdown table: mean and sample standard deviation of validation and test accuracy, the epoch where
     the mean validation curve peaks, and the committed run's figures beside them. `train_options` go to
     `zoo.train.train` (device, epochs, threads, dataset, data_dir)."""
-    from demo.machine import describe
+    from zoo.machine import describe
     from zoo.train import train
 
     if not seeds:

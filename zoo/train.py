@@ -285,7 +285,7 @@ def provenance(dev: torch.device) -> dict:
 def _device_description(dev: torch.device) -> str:
     if dev.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(dev)})"
-    from demo.machine import cpu_model  # the CPU line every benchmark prints (standard library only)
+    from zoo.machine import cpu_model  # the CPU line every benchmark prints (standard library only)
 
     threads = torch.get_num_threads()
     return f"cpu ({cpu_model().strip()}, {threads} thread{'s' if threads > 1 else ''})"

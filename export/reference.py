@@ -1,6 +1,6 @@
 """The reference sketch recipe in numpy + Pillow: any image -> the 28x28 frame an MNIST model expects.
 
-The demo no longer runs this: it serves the canvas models (export/canvas.py), in which the same recipe is an
+Serving never runs this: it serves the canvas models (export/canvas.py), in which the same recipe is an
 ONNX graph, so that the UI, the API, the browser page and every other runtime compute one thing. This file
 is the oracle that graph is proven against (`python -m export --check`, tests/test_canvas.py): readable,
 step by step, the way the MNIST authors made their frames.
@@ -18,12 +18,12 @@ import math
 import numpy as np
 from PIL import Image, ImageFilter
 
-from demo.images import BLANK, SPECK, NotADigit, array_to_image, check_size, normalise_mode, open_image
+from zoo.pictures import BLANK, MIN_CONTRAST, SPECK, NotADigit, array_to_image, check_size, normalise_mode, open_image
 
 __all__ = ["NotADigit", "open_image", "to_mnist_frame", "frame_or_blank", "ink_map", "frame_from_ink"]
 
 WORK_SIZE = 1024  # images are reduced to at most this many pixels a side before looking for ink
-MIN_CONTRAST = 0.12  # ink must differ from the background by this much (0..1) somewhere
+# MIN_CONTRAST (zoo/pictures.py): ink must differ from the background by this much (0..1) somewhere
 MIN_INK_PIXELS = 16  # and cover at least this many pixels (at most 1024 a side): a speck is not a digit
 BOX = 20  # MNIST: the digit fits a 20x20 box...
 FRAME = 28  # ...centred by mass in a 28x28 frame

@@ -1,7 +1,7 @@
 """The demo end to end: classify_digit over the raw HTTP API and through gradio_client, beside a no-op Gradio
 app of the same signature.
 
-    python -m demo.bench [--requests 160]
+    python -m bench.serving [--requests 160]
 
 Both apps are started here as subprocesses on free local ports: start-up time to the first HTTP 200, then
 requests/s and p50/p99 latency with 1 and with 8 concurrent callers, for each client. The raw HTTP figures
@@ -11,9 +11,7 @@ measure the server; gradio_client's are lower because the Python client itself i
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -22,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
+
+from tests.servers import free_port, start
 
 NOOP_APP = """
 import sys, numpy as np, gradio as gr
@@ -43,49 +43,6 @@ def noop_app() -> str:
     from demo.app import CONCURRENCY, QUEUE_MAX, SESSIONS
 
     return NOOP_APP.format(concurrency=CONCURRENCY, queue_max=QUEUE_MAX, sessions=SESSIONS)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(
-    command: list[str],
-    port: int,
-    log: Path | None = None,
-    cwd: Path | None = None,
-    timeout: float = 180,
-    env: dict[str, str] | None = None,
-) -> tuple[subprocess.Popen, float]:
-    """Start a server; return it and the seconds until its first HTTP 200 on `port`.
-
-    Output goes to `log` (a file, never an unread pipe that could fill and block the server) or nowhere;
-    if the server exits first, the error carries the end of the log. `env` is added to this process's
-    environment (GRADIO_TEMP_DIR, to count the files a run leaves).
-    """
-    import urllib.request
-
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1", **(env or {})}
-    started = time.perf_counter()
-    with open(log, "w") if log else open(os.devnull, "w") as output:
-        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as response:
-                if response.status == 200:
-                    return process, time.perf_counter() - started
-        except OSError:
-            if process.poll() is not None:
-                tail = Path(log).read_text()[-3000:] if log else ""
-                raise RuntimeError(f"{command} exited with {process.returncode}\n{tail}") from None
-            if time.perf_counter() - started > timeout:
-                process.terminate()
-                raise TimeoutError(f"{command} did not answer in {timeout:.0f} s") from None
-            time.sleep(0.05)
 
 
 def _measure(call, callers: int, requests: int) -> tuple[float, float, float]:
@@ -133,7 +90,7 @@ def load_client(url: str, image: str, callers: int, requests: int) -> tuple[floa
 
 def load_http(url: str, image: str, callers: int, requests: int) -> tuple[float, float, float]:
     """classify_digit through the raw HTTP API (upload, call, result stream), one connection per caller."""
-    from demo.soak import HttpApi
+    from tests.servers import HttpApi
 
     png = Path(image).read_bytes()
     apis = [HttpApi(url) for _ in range(callers)]
@@ -148,7 +105,7 @@ CLIENTS = {"raw HTTP API (httpx)": load_http, "gradio_client": load_client}
 
 
 def main() -> None:
-    from demo.machine import describe as machine
+    from zoo.machine import describe as machine
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=160, help="requests per measurement")

@@ -20,7 +20,7 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
-from zoo.bench import flops_per_image, machine_line, matmul_gflops
+from bench.training import flops_per_image, machine_line, matmul_gflops
 from zoo.train import load_checkpoint
 
 MODELS = Path("models")

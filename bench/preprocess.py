@@ -3,7 +3,7 @@
     python -m demo.bench_preprocess [--runs 200] [--skip-accuracy]
 
 1. Accuracy on the 1,000 mnist-5k test digits drawn small (84 px) and off-centre on an 800x600 page, and as
-   600x450 Sketchpad composites: a plain resize to 28x28, the reference recipe (demo/preprocess.py) + the
+   600x450 Sketchpad composites: a plain resize to 28x28, the reference recipe (export/reference.py) + the
    digit model, and the canvas model (the recipe inside ONNX), with their argmax agreement.
 2. Time: a 600x450 RGBA canvas (the Sketchpad's form) and a 4000x3000 JPEG photo (decode included), p50 and
    p99: the Python recipe + inference against the canvas model (what the demo serves). One ONNX Runtime
@@ -23,9 +23,9 @@ import onnxruntime as ort
 from PIL import Image, ImageDraw
 
 from demo.images import open_image, to_rgba
-from demo.machine import describe
-from demo.preprocess import to_mnist_frame
 from demo.runtime import session_options
+from export.reference import to_mnist_frame
+from zoo.machine import describe
 
 
 def _percentiles(seconds: list[float]) -> tuple[float, float]:

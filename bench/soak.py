@@ -1,8 +1,8 @@
 """Soak: N classify_digit requests from K workers over the raw Gradio HTTP API, against a fresh server.
 
-    python -m demo.soak [--requests 10000] [--workers 8] [--app demo|noop] [--checkpoints 10]
+    python -m bench.soak [--requests 10000] [--workers 8] [--app demo|noop] [--checkpoints 10]
 
-The server (`python -m demo`, or the no-op app of the same signature from demo.bench) is started here on a free
+The server (`python -m demo`, or the no-op app of the same signature from bench.serving) is started here on a free
 127.0.0.1 port with its own GRADIO_TEMP_DIR. Each request is what `curl` would do: POST /gradio_api/upload a
 distinct 600x450 PNG (the same 7 with a different text chunk: new bytes, so a new file on the server), POST
 /gradio_api/call/classify_digit, then read the result stream. Reported: errors and lost requests, requests/s,
@@ -12,112 +12,18 @@ p50/p99 latency, the server's RSS and the files in its temp dir at each checkpoi
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
-import struct
 import sys
 import tempfile
 import threading
 import time
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from demo.machine import describe
-
-
-class ApiError(Exception):
-    """The server answered the call with an error event (or an HTTP error): the message it gave."""
-
-
-class Busy(ApiError):
-    """HTTP 503: the queue is full."""
-
-
-class HttpApi:
-    """Gradio's HTTP API, as curl uses it (upload, call, result stream). Holds one connection: one per thread."""
-
-    def __init__(self, url: str, timeout: float = 120):
-        import httpx
-
-        self.url = url.rstrip("/")
-        self.http = httpx.Client(timeout=timeout)
-
-    def close(self) -> None:
-        self.http.close()
-
-    def upload(self, name: str, data: bytes, mime: str = "image/png") -> dict:
-        """POST /gradio_api/upload; returns the FileData to pass as an input."""
-        response = self.http.post(f"{self.url}/gradio_api/upload", files={"files": (name, data, mime)})
-        if response.status_code != 200:
-            raise ApiError(f"upload: HTTP {response.status_code}: {response.text[:300]}")
-        return {"path": response.json()[0], "orig_name": name, "meta": {"_type": "gradio.FileData"}}
-
-    def call(self, api_name: str, *data) -> list:
-        """POST /gradio_api/call/<api_name>, then GET its result stream; returns the outputs."""
-        response = self.http.post(f"{self.url}/gradio_api/call/{api_name}", json={"data": list(data)})
-        if response.status_code == 503:
-            raise Busy(response.json().get("detail", response.text))
-        if response.status_code != 200:
-            raise ApiError(f"call: HTTP {response.status_code}: {response.text[:300]}")
-        event_id = response.json()["event_id"]
-        event = None
-        with self.http.stream("GET", f"{self.url}/gradio_api/call/{api_name}/{event_id}") as stream:
-            for line in stream.iter_lines():
-                if line.startswith("event:"):
-                    event = line[6:].strip()
-                elif line.startswith("data:") and event in ("complete", "error"):
-                    payload = json.loads(line[5:])
-                    if event == "error":
-                        raise ApiError(str(payload))
-                    return payload
-        raise ApiError(f"the result stream of {event_id} ended without a result (last event: {event})")
-
-    def classify_digit(self, png: bytes, name: str, model: str = "cnn-bn") -> dict:
-        """Upload a picture and classify it; returns the gr.Label value."""
-        return self.call("classify_digit", self.upload(name, png), model)[0]
-
-
-def seven_png(size: tuple[int, int] = (600, 450)) -> bytes:
-    """A hand-drawn-looking 7 on a transparent canvas, as PNG bytes."""
-    import io
-
-    from PIL import Image, ImageDraw
-
-    canvas = Image.new("RGBA", size, (0, 0, 0, 0))
-    w, h = size
-    line = [(w / 3, h / 4.5), (w / 1.5, h / 4.5), (w / 2.15, h / 1.18)]
-    ImageDraw.Draw(canvas).line(line, fill=(0, 0, 0, 255), width=18, joint="curve")
-    out = io.BytesIO()
-    canvas.save(out, format="PNG")
-    return out.getvalue()
-
-
-def distinct(png: bytes, n: int) -> bytes:
-    """The same picture with a tEXt chunk carrying `n` after the header: new bytes, the same pixels."""
-    body = b"tEXt" + b"request\x00" + str(n).encode()
-    chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
-    end_of_header = 8 + 25  # signature, then the IHDR chunk (length, type, 13 bytes, crc)
-    return png[:end_of_header] + chunk + png[end_of_header:]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
-
-
-def temp_entries(folder: Path) -> tuple[int, int]:
-    """(files, folders) under the temp dir."""
-    files = folders = 0
-    for _, dirs, names in os.walk(folder):
-        files += len(names)
-        folders += len(dirs)
-    return files, folders
+from tests.servers import Busy, HttpApi, distinct, free_port, rss_mb, seven_png, start, temp_entries
+from zoo.machine import describe
 
 
 @dataclass
@@ -239,7 +145,7 @@ def report(result: SoakResult, after_sweep: tuple[float, int, int] | None = None
 
 
 def main(argv: list[str] | None = None) -> int:
-    from demo.bench import free_port, noop_app, start
+    from bench.serving import noop_app
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=10_000)
