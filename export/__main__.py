@@ -16,8 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "name",
         nargs="?",
-        help="a trained run (e.g. cnn, cnn-fashion-mnist), all, or canvas (re-make "
-        "the canvas models from the digit models already exported)",
+        help="a trained run (e.g. cnn, cnn-fashion-mnist), all, canvas (re-make "
+        "the canvas models from the digit models already exported), or probes (re-make the probe models from the "
+        "checkpoints of the models already exported, without training)",
     )
     parser.add_argument(
         "--check", action="store_true", help="verify every model in the manifest; non-zero exit on failure"
@@ -34,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.name == "canvas":
             export_canvases(args.out)
+        elif args.name == "probes":
+            export_probes(args.out)
         elif args.name:
             export(args.name, args.checkpoints, args.out, int8=not args.no_int8)
         if args.check:
@@ -47,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 def export(name: str, checkpoints: Path, out: Path, int8: bool = True) -> list[dict]:
     from export.canvas import export_canvas
     from export.onnx import digit_test_set, digits_of, export_run, sha256
+    from export.probe import export_probe, probed
     from export.quantize import MAX_ACCURACY_LOSS, int8_accuracy_loss, quantize_digits
     from zoo.models import REGISTRY
 
@@ -77,6 +81,7 @@ def export(name: str, checkpoints: Path, out: Path, int8: bool = True) -> list[d
                 })  # fmt: skip
         if entries[0]["task"] == "digits":  # the sketch recipe fused with each digit model (export/canvas.py)
             entries += [export_canvas(e, out) for e in list(entries)]
+        entries += [export_probe(e, out) for e in list(entries) if probed(e)]  # every layer an output (probe.py)
         names = {e["name"] for e in entries}
         manifest = [e for e in manifest if e["name"] not in names and e.get("run") != run] + entries
         for entry in entries:
@@ -100,12 +105,26 @@ def export_canvases(out: Path) -> list[dict]:
     return canvases
 
 
+def export_probes(out: Path) -> list[dict]:
+    """Re-make every probe model (and weights file) from the checkpoints of the full models in `out`."""
+    from export.probe import export_probe, probed
+
+    manifest = json.loads((out / "manifest.json").read_text())["models"]
+    probes = [export_probe(e, out) for e in manifest if probed(e)]
+    names = {e["name"] for e in probes}
+    _write_manifest([e for e in manifest if e["name"] not in names] + probes, out)
+    for entry in probes:
+        print(f"{entry['name']:<22} {entry['kind']:<6} {entry['bytes'] / 1024:>8.1f} KB  -> {out / entry['file']}"
+              f" + {entry['weights']['bytes'] / 1024:.1f} KB {entry['weights']['file']}")  # fmt: skip
+    return probes
+
+
 def _write_manifest(manifest: list[dict], out: Path) -> None:
     from export.card import write_card
     from zoo.models import REGISTRY
 
     order = {n: i for i, n in enumerate(REGISTRY)}
-    kinds = {k: i for i, k in enumerate(("full", "int8", "canvas", "step"))}
+    kinds = {k: i for i, k in enumerate(("full", "int8", "canvas", "probe", "step"))}
     manifest.sort(key=lambda e: (order.get(e["model"], len(order)), e["run"], kinds.get(e["kind"], 9), e["name"]))
     (out / "manifest.json").write_text(json.dumps({"format": 1, "models": manifest}, indent=2) + "\n")
     write_card(manifest, out / "README.md")

@@ -94,9 +94,70 @@ def _accuracy(entry: dict) -> str:
     m = entry["metrics"]
     if entry["task"] == "text":
         return f"next-char {m['next_char_accuracy']:.1%}; generation reproduces text: {m['generation_matches']}"
-    if entry["kind"] == "canvas":
+    if entry["kind"] in ("canvas", "probe"):
         return f"{m['test_accuracy']:.2%} test ({m['dataset']}), as {entry['base_model']}"
     return f"{m['test_accuracy']:.2%} test ({m['dataset']})"
+
+
+_PROBES = """
+## Probe models: every layer as an output
+`<model>-probe.onnx` (kind `probe`, `base_model` the model it shows) is that model with every layer its code
+defines as an output of its own, for views that show what happens inside. The verified files are unchanged: a
+probe is exported again from the same checkpoint (`python -m export probes` re-makes them all without training),
+and `python -m export --check` proves every output against a PyTorch forward hook on the module it names (the
+test digits drawn as canvases, with blanks and specks; the training texts; the held-out points), within the
+float models' tolerance (`ATOL + RTOL x max|hook|`, export/verify.py), and its answer equal to its canvas or
+full model's.
+
+- **digit probes** take what the canvas models take (uint8 `[H, W, 4]` RGBA) and return what they return
+  (`probabilities`, `frame`, `ink`, `contrast`), then every layer for that frame (batch 1: `[1, C, H, W]` or
+  `[1, units]`), then `softmax`. BatchNorm is its own `BatchNormalization` node, as the code defines it, not
+  folded into the convolution. Without ink the frame is all zeros: the layers are those of the all-zero frame
+  and `softmax` is what the network says of it, while `probabilities` is all zeros, as the canvas model's.
+- **text probes** take `indices` int64 `[N, T]` as the full models and return, at every position (`[N, T, .]`):
+  `one_hot`, `rnn_l<k>` (the hidden state of layer k; each layer is its own ONNX `RNN`/`GRU` op), `logits` and
+  `probabilities`. hihello and charseq have no Linear and hidden size = vocabulary size: their `logits` *is* the
+  RNN's hidden state (`same_as: "rnn_l0"` in `layers`).
+- **circles** returns `linear1` (before the activation), `hidden` (its sigmoid), `linear2` (the logit) and
+  `probability`.
+
+`layers` (in the manifest entry, and as JSON in the file's `metadata_props`) lists the network's tensors in the
+order it computes them: `name` (the output), `module` (its name in the zoo model's `named_modules()`; null for
+a tensor that is no module's output: the frame and the one-hot are what the module `input_of` reads, a
+`Softmax` or `Sigmoid` is `op` applied to the layer before), `op`, `shape` per sample (per position for text),
+`layer` (k, of a stacked RNN), `kernel`, `stride`, `padding` (`[h, w]`, Conv2d and MaxPool2d: out = floor((in -
+kernel + 2 * padding) / stride) + 1), `eps` (BatchNorm2d), `activation` (RNN), and `params`: role -> a tensor
+of the weights file.
+
+**Weights file** `<run>-weights.bin`, the entry's `weights`: `file`, `sha256`, `bytes`, and `tensors`: name ->
+`{offset (bytes), length (floats), shape}`. Raw little-endian float32, each tensor of the checkpoint's
+state_dict under its PyTorch name, row-major: Conv2d `weight` `[out, in, kh, kw]`, Linear `weight` `[out, in]`,
+`bias`; RNN `weight_ih_l<k>` `[hidden, in]`, `weight_hh_l<k>` `[hidden, hidden]`, `bias_ih_l<k>`,
+`bias_hh_l<k>` (h_t = tanh(W_ih x_t + b_ih + W_hh h_t-1 + b_hh)); GRU: the same names with the gates stacked
+in PyTorch's order r, z, n (`[3 x hidden, .]`): r = sigmoid(W_ir x + b_ir + W_hr h + b_hr), z likewise,
+n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h_t = (1 - z) * n + z * h_t-1. BatchNorm2d: `weight` (gamma),
+`bias` (beta), `running_mean`, `running_var` (and `eps` in `layers`), plus the folded `scale` = gamma /
+sqrt(running_var + eps) and `shift` = beta - running_mean * scale (computed in float64, stored as float32):
+bn(x) = scale * x + shift, to float32 rounding. From JavaScript: `new Float32Array(buffer, t.offset, t.length)`.
+"""
+
+
+def _probe_layers(entry: dict) -> list[str]:
+    weights = entry["weights"]
+    lines = [f"\n**{entry['name']}** (shows {entry['base_model']}; weights `{weights['file']}`, "
+             f"{weights['bytes'] / 1024:,.1f} KB, sha256 `{weights['sha256'][:16]}...`)\n",
+             "| output | module | op | shape | kernel / stride / padding |", "|---|---|---|---|---|"]  # fmt: skip
+    for layer in entry["layers"]:
+        module = "—" if layer["module"] is None else f"`{layer['module']}`"
+        if "layer" in layer:
+            module += f" layer {layer['layer']}"
+        if "same_as" in layer:
+            module += f" (= `{layer['same_as']}`)"
+        elif "input_of" in layer:
+            module += f" (input of `{layer['input_of']}`)"
+        window = " / ".join(str(layer[k]) for k in ("kernel", "stride", "padding")) if "kernel" in layer else ""
+        lines.append(f"| `{layer['name']}` | {module} | {layer['op']} | {layer['shape']} | {window} |")
+    return lines
 
 
 def _io(spec: dict) -> str:
@@ -120,4 +181,10 @@ def write_card(manifest: list[dict], path: Path) -> None:
             extra = f"  Vocabulary ({len(e['vocab'])}): `{''.join(e['vocab'])!r}`.\n"
         lines.append(f"- **{e['name']}** ({e['kind']}): inputs {_io(e['inputs'])}; outputs {_io(e['outputs'])}.\n"
                      f"  {e.get('input_contract', '')}\n{extra}")  # fmt: skip
+    probes = [e for e in manifest if e["kind"] == "probe"]
+    if probes:
+        lines.append(_PROBES)
+        for e in probes:
+            lines += _probe_layers(e)
+        lines.append("")
     path.write_text("\n".join(lines))

@@ -5,6 +5,7 @@ Failures are typed and say which model, which output, which input, the tolerance
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,11 @@ class AccuracyLoss(VerificationError):
 
 class InkMismatch(VerificationError):
     pass
+
+
+class LayerMismatch(VerificationError):
+    """A probe's layers are not the model's: a module without an output, an output naming no module, or a
+    layer computed otherwise than the code defines it (BatchNorm folded into its convolution)."""
 
 
 @dataclass
@@ -308,8 +314,8 @@ def verify_canvases(
 ) -> tuple[list[Row], list[VerificationError]]:
     """Every canvas model against the reference recipe (export/reference.py) + its digit model, on one corpus
     (drawn and preprocessed once for all). Returns the rows of those that pass, and the failures."""
-    from zoo.pictures import plain_rgba as to_rgba
     from export.onnx import digits_of
+    from zoo.pictures import plain_rgba as to_rgba
 
     rows = [Row(e["name"], e["kind"], size_kb=check_file(e, models_dir).stat().st_size / 1024) for e in canvases]
     ref = canvas_reference(digits_of(entries[canvases[0]["base_model"]]), digits)
@@ -397,13 +403,248 @@ def verify_test_data(entry: dict, models_dir: Path) -> None:
             raise error(f"{broken} (Python ONNX Runtime {ort.__version__} on {entry['test_data']})")
 
 
+# ----------------------------------------------------------------------------- probe models (export/probe.py)
+
+# The modules every probe must show: each one of these in the zoo model's named_modules() names an output.
+PROBED_MODULES = (torch.nn.Conv2d, torch.nn.BatchNorm2d, torch.nn.ReLU, torch.nn.MaxPool2d, torch.nn.Linear,
+                  torch.nn.RNN, torch.nn.GRU)  # fmt: skip
+PROBE_CHUNK = 100  # digit canvases compared per PyTorch pass (bounds memory: cnn's layers are 0.3 MB a canvas)
+
+
+def verify_probe(entry: dict, models_dir: Path, entries: dict[str, dict], digits: int = CANVAS_DIGITS) -> Row:
+    """A probe model: its layers are the model's, its weights file is the checkpoint's, every output equals a
+    PyTorch forward hook on the module it names (export.probe.reference) on real samples, and its answer equals
+    its canvas model's (digits) or full model's (text, points)."""
+    from export.probe import layers_of
+
+    path = check_file(entry, models_dir)
+    row = Row(entry["name"], entry["kind"], size_kb=path.stat().st_size / 1024)
+    model = torch_graph(entry, models_dir).model
+    layers = layers_of(entry["task"], model)
+    _check_probe_layers(entry, layers, model, onnx.load(str(path)))
+    _check_weights(entry, layers, model, models_dir)
+    session = ort.InferenceSession(str(path), _one_thread(), providers=["CPUExecutionProvider"])
+    check = {"digits": _verify_digit_probe, "text": _verify_text_probe, "points": _verify_points_probe}
+    samples, described = check[entry["task"]](entry, layers, model, session, models_dir, entries, digits, row)
+    row.checks = samples * len(entry["outputs"])  # every output of every sample, against a hook or the answer
+    row.agreement = (
+        f"{len(layers)} layers = hooks on {described}; answer = {entry.get('canvas_model', entry['base_model'])}"
+    )
+    return row
+
+
+def _check_weights(entry: dict, layers: list, model: torch.nn.Module, models_dir: Path) -> None:
+    """The weights file is the manifest's (sha256) and holds the checkpoint's tensors, bit for bit."""
+    from export.probe import read_weights, weight_tensors
+
+    weights = entry["weights"]
+    path = Path(models_dir) / weights["file"]
+    if not path.is_file():
+        raise ChecksumMismatch(f"{entry['name']}: weights file {path} is missing")
+    actual = sha256(path)
+    if actual != weights["sha256"]:
+        raise ChecksumMismatch(
+            f"{entry['name']}: weights file {path} has sha256 {actual}, the manifest says {weights['sha256']}"
+        )
+    stored, expected = read_weights(path, weights["tensors"]), weight_tensors(entry["task"], model, layers)
+    if list(stored) != list(expected):
+        raise LayerMismatch(f"{entry['name']}: weights file holds {list(stored)}, the checkpoint {list(expected)}")
+    for key, want in expected.items():
+        if stored[key].shape != want.shape:
+            raise ShapeMismatch(
+                f"{entry['name']}: weights file tensor {key!r} has shape {stored[key].shape}, the checkpoint {want.shape}"
+            )
+        if not np.array_equal(stored[key], want):
+            raise ValuesMismatch(f"{entry['name']}: weights file tensor {key!r} is not the checkpoint's (max abs diff "
+                                 f"{float(np.abs(stored[key] - want).max()):.3g}, tolerance 0)")  # fmt: skip
+
+
+def _one_thread() -> ort.SessionOptions:
+    """Batch-1 calls of small graphs: one thread is 2-4x faster than a pool on a busy 2-core machine."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    return options
+
+
+def _check_probe_layers(entry: dict, layers: list, model: torch.nn.Module, graph: onnx.ModelProto) -> None:
+    name = entry["name"]
+    listed = entry["layers"]
+    if listed != [layer.as_json() for layer in layers]:
+        raise LayerMismatch(f"{name}: the manifest's layers {[x['name'] for x in listed]} are not what the model "
+                            f"defines, {[x.name for x in layers]} (re-make them: python -m export probes)")  # fmt: skip
+    modules = dict(model.named_modules())
+    shown = {layer.module for layer in layers}
+    for module_name, module in modules.items():
+        if isinstance(module, PROBED_MODULES) and module_name not in shown:
+            raise LayerMismatch(f"{name}: module {module_name!r} ({type(module).__name__}) has no probe output")
+    for layer in layers:
+        if layer.module is not None and layer.module not in modules:
+            raise LayerMismatch(f"{name}: output {layer.name!r} names module {layer.module!r}, which the model lacks")
+    outputs = {o.name for o in graph.graph.output}
+    missing = [layer.name for layer in layers if layer.name not in outputs]
+    if missing:
+        raise LayerMismatch(f"{name}: the file lacks the outputs {missing}")
+    ops = [n.op_type for n in graph.graph.node]
+    for op, onnx_op in (("BatchNorm2d", "BatchNormalization"), ("RNN", "RNN"), ("GRU", "GRU")):
+        wanted = len({(layer.module, layer.layer) for layer in layers if layer.op == op})
+        if ops.count(onnx_op) < wanted:
+            raise LayerMismatch(f"{name}: {wanted} {op} layers but {ops.count(onnx_op)} {onnx_op} nodes: "
+                                f"not computed as the code defines them (folded into another op)")  # fmt: skip
+
+
+class _Worst:
+    """Per output, the largest |ONNX - PyTorch| and the largest |PyTorch| over every sample, judged at the end."""
+
+    def __init__(self):
+        self.diff: dict[str, float] = {}
+        self.scale: dict[str, float] = {}
+        self.at: dict[str, str] = {}
+
+    def add(self, name: str, want: np.ndarray, got: np.ndarray, where) -> None:
+        """`where(index)` says which sample an index of `want` is, for the message."""
+        error = np.abs(want - got)
+        index = np.unravel_index(int(np.argmax(error)), want.shape)  # argmax finds a NaN first
+        diff = float(error[index])
+        if name not in self.diff or not np.isnan(self.diff[name]) and not diff <= self.diff[name]:  # NaN sticks
+            self.diff[name], self.at[name] = diff, f"{where(index)}: PyTorch {want[index]:.6g}, ONNX {got[index]:.6g}"
+        self.scale[name] = max(self.scale.get(name, 0.0), float(np.abs(want).max()))
+
+    def judge(self, entry: dict, layers: list, described: str, row: Row) -> None:
+        for layer in layers:
+            diff, scale = self.diff[layer.name], self.scale[layer.name]
+            if not diff <= ATOL + RTOL * scale:
+                module = f"module {layer.module!r}" if layer.module is not None else "no module"
+                raise ValuesMismatch(f"{entry['name']}: output {layer.name!r} ({module}, {layer.op}) on {described}: "
+                                     f"max abs diff {diff:.3g} > tolerance {ATOL:g} + {RTOL:g} x max|PyTorch hook| "
+                                     f"{scale:.3g} (at {self.at.get(layer.name, '?')})")  # fmt: skip
+            row.update(diff, diff / max(scale, 1e-12))
+
+
+@functools.lru_cache(maxsize=2)  # drawn once for every digit probe of a dataset
+def probe_canvases(dataset: str, data_dir: str | None, digits: int) -> list[tuple[str, np.ndarray]]:
+    """The digit probes' samples: the first `digits` test digits as canvases (alternately a transparent
+    sketchpad with the ink in alpha and black ink on a white page, at 28x28), then blanks and specks."""
+    from export.sketches import FORMS, no_digit
+    from zoo.data import load_image_dataset
+    from zoo.pictures import plain_rgba as to_rgba
+
+    data = load_image_dataset(dataset, Path(data_dir) if data_dir else None)
+    forms = ("sketchpad rgba", "black on white")
+    cases = [(f"test digit {i} ({forms[i % 2]})", to_rgba(FORMS[forms[i % 2]](x.astype(np.float32) / 255)))
+             for i, x in enumerate(data.x_test[:digits])]  # fmt: skip
+    return cases + [(case.name, to_rgba(case.image)) for case in no_digit()]
+
+
+def _verify_digit_probe(entry, layers, model, session, models_dir, entries, digits, row) -> tuple[int, str]:
+    """The layers against hooks on the frames the probe returns (in chunks), then the answer against the canvas
+    model's on the same canvases: judged in that order, so a changed weight is named by the first layer it moves."""
+    from export.probe import reference
+
+    canvas_entry = entries[entry["canvas_model"]]
+    canvas = ort.InferenceSession(
+        str(Path(models_dir) / canvas_entry["file"]), _one_thread(), providers=["CPUExecutionProvider"]
+    )
+    metrics = entries[entry["base_model"]]["metrics"]
+    cases = probe_canvases(metrics["dataset"], metrics.get("data_dir"), digits)
+    names = [o.name for o in session.get_outputs()]
+    answer: dict[str, tuple[float, str]] = {}  # output -> (max abs diff from the canvas model, where)
+    ink_differs: list[str] = []
+    worst = _Worst()
+    for start in range(0, len(cases), PROBE_CHUNK):
+        chunk = cases[start : start + PROBE_CHUNK]
+        where = lambda i, c=[n for n, _ in chunk]: c[i[0]]  # noqa: E731
+        got = {name: [] for name in names}
+        for case_name, rgba in chunk:
+            outputs = dict(zip(names, session.run(None, {"image": rgba}), strict=True))
+            for key, want in zip(("probabilities", "frame", "ink", "contrast"), canvas.run(None, {"image": rgba}), strict=True):  # fmt: skip
+                if key == "ink" and bool(want) != bool(outputs[key]):
+                    ink_differs.append(f"{case_name}: {canvas_entry['name']} {bool(want)}, probe {bool(outputs[key])}")
+                diff = float(np.abs(want.astype(np.float64) - outputs[key]).max())
+                if not diff <= answer.get(key, (0.0, ""))[0]:  # also keeps a NaN
+                    answer[key] = (diff, case_name)
+            for name in names:
+                got[name].append(outputs[name])
+        frames = np.stack(got["frame"])[:, None].astype(np.float32)  # what the network saw: the hooks run on it
+        want = reference("digits", model, layers, frames)
+        worst.add("frame", want["frame"], frames, where)  # the first module's input: the frame itself
+        for layer in layers[1:]:
+            probe = np.concatenate(got[layer.name])
+            if probe.shape != want[layer.name].shape:
+                raise ShapeMismatch(f"{entry['name']}: output {layer.name!r}: ONNX {probe.shape}, PyTorch hook "
+                                    f"{want[layer.name].shape} on {len(chunk)} canvases")  # fmt: skip
+            worst.add(layer.name, want[layer.name], probe, where)
+    worst.judge(entry, layers, f"{len(cases)} canvases (test digits, blanks, specks)", row)
+    if ink_differs:
+        raise InkMismatch(f"{entry['name']}: the ink decision differs from {canvas_entry['name']} on "
+                          f"{len(ink_differs)} of {len(cases)} canvases (first: {ink_differs[0]})")  # fmt: skip
+    for key, (diff, case_name) in answer.items():
+        if not diff <= ATOL:
+            raise ValuesMismatch(f"{entry['name']}: output {key!r}: max abs diff {diff:.3g} from {canvas_entry['name']} "
+                                 f"> tolerance {ATOL:g} (on {case_name})")  # fmt: skip
+    return len(cases), f"{len(cases)} canvases"
+
+
+def _verify_text_probe(entry, layers, model, session, models_dir, entries, digits, row) -> tuple[int, str]:
+    """Every training text (batched by length) against the hooks, then the answer against the full model's."""
+    from export.probe import reference
+
+    full = ort.InferenceSession(str(Path(models_dir) / entries[entry["base_model"]]["file"]),
+                                providers=["CPUExecutionProvider"])  # fmt: skip
+    by_length: dict[int, list[list[int]]] = {}
+    for x, _ in corpora.training_pairs(get_spec(entry["model"]).corpus):
+        by_length.setdefault(len(x), []).append(corpora.encode(x, entry["vocab"]))
+    worst, names, answers = _Worst(), [o.name for o in session.get_outputs()], []
+    for length, texts in by_length.items():
+        indices = np.array(texts, dtype=np.int64)
+        got = dict(zip(names, session.run(None, {"indices": indices}), strict=True))
+        want = reference("text", model, layers, indices)
+        for layer in layers:
+            if got[layer.name].shape != want[layer.name].shape:
+                raise ShapeMismatch(f"{entry['name']}: output {layer.name!r}: ONNX {got[layer.name].shape}, "
+                                    f"PyTorch hook {want[layer.name].shape}")  # fmt: skip
+            worst.add(layer.name, want[layer.name], got[layer.name], lambda i, n=length: f"text {i[0]} of length {n}, position {i[1]}")  # fmt: skip
+        answers.append(({"indices": indices}, got, f"the training texts of length {length}"))
+    texts = sum(len(t) for t in by_length.values())
+    described = "the training text" if texts == 1 else f"the {texts} training texts"
+    worst.judge(entry, layers, described, row)
+    for feeds, got, where in answers:
+        _same_answer(entry, full, feeds, got, where)
+    return texts, described
+
+
+def _verify_points_probe(entry, layers, model, session, models_dir, entries, digits, row) -> tuple[int, str]:
+    from export.probe import reference
+
+    full = ort.InferenceSession(str(Path(models_dir) / entries[entry["base_model"]]["file"]),
+                                providers=["CPUExecutionProvider"])  # fmt: skip
+    points = real_inputs(entries[entry["base_model"]])["points"]
+    got = dict(zip([o.name for o in session.get_outputs()], session.run(None, {"points": points}), strict=True))
+    want = reference("points", model, layers, points)
+    worst = _Worst()
+    for layer in layers:
+        worst.add(layer.name, want[layer.name], got[layer.name], lambda i: f"held-out point {i[0]}")
+    worst.judge(entry, layers, f"the {len(points)} held-out points", row)
+    _same_answer(entry, full, {"points": points}, {"logit": got["linear2"], "probability": got["probability"]},
+                 "the held-out points")  # fmt: skip
+    return len(points), f"{len(points)} held-out points"
+
+
+def _same_answer(entry: dict, full, feeds: dict, got: dict, described: str) -> None:
+    """The probe's answer (logits and probabilities) is the full model's, to ATOL + RTOL x max."""
+    for name, want in zip([o.name for o in full.get_outputs()], full.run(None, feeds), strict=True):
+        diff, scale = float(np.abs(want - got[name]).max()), float(np.abs(want).max())
+        if not diff <= ATOL + RTOL * scale:
+            raise ValuesMismatch(f"{entry['name']}: output {name!r} on {described}: max abs diff {diff:.3g} from "
+                                 f"{entry['base_model']} > tolerance {ATOL:g} + {RTOL:g} x {scale:.3g}")  # fmt: skip
+
+
 def check_all(models_dir: Path, canvas_digits: int = CANVAS_DIGITS) -> tuple[list[Row], list[VerificationError]]:
     """Every model in the manifest; canvas models after their digit models (skipped where that one failed)."""
     entries = {e["name"]: e for e in load_manifest(models_dir)}
     rows, failures, failed = [], [], set()
     errors = (VerificationError, onnx.checker.ValidationError, onnx.shape_inference.InferenceError)
     for entry in entries.values():
-        if entry["kind"] == "canvas":
+        if entry["kind"] in ("canvas", "probe"):
             continue
         try:
             rows.append(verify_entry(entry, models_dir, entries))
@@ -413,18 +654,28 @@ def check_all(models_dir: Path, canvas_digits: int = CANVAS_DIGITS) -> tuple[lis
                 error if isinstance(error, VerificationError) else VerificationError(f"{entry['name']}: {error}")
             )
     canvases = [e for e in entries.values() if e["kind"] == "canvas" and e["base_model"] not in failed]
+    unproven = set()  # canvas models that failed: a probe is compared with its canvas model's answer
     for dataset in dict.fromkeys(entries[c["base_model"]]["metrics"]["dataset"] for c in canvases):  # a corpus each
         group = [c for c in canvases if entries[c["base_model"]]["metrics"]["dataset"] == dataset]
         try:
             passed, failed_canvases = verify_canvases(group, models_dir, entries, canvas_digits)
             rows += passed
             failures += failed_canvases
-            failed |= {c["name"] for c in group} - {r.name for r in passed}
+            unproven |= {c["name"] for c in group} - {r.name for r in passed}
         except errors as error:
-            failed |= {c["name"] for c in group}
+            unproven |= {c["name"] for c in group}
             failures.append(error if isinstance(error, VerificationError) else VerificationError(f"{dataset}: {error}"))
+    for entry in entries.values():  # probe models last (skipped where the model or canvas model they show failed)
+        if entry["kind"] == "probe" and not {entry["base_model"], entry.get("canvas_model")} & (failed | unproven):
+            try:
+                rows.append(verify_probe(entry, models_dir, entries, canvas_digits))
+            except errors as error:
+                failed.add(entry["name"])
+                failures.append(
+                    error if isinstance(error, VerificationError) else VerificationError(f"{entry['name']}: {error}")
+                )
     for entry in entries.values():  # the test data every other runtime is checked with, here too
-        if entry.get("test_data") and entry["name"] not in failed:
+        if entry.get("test_data") and entry["name"] not in failed | unproven:
             try:
                 verify_test_data(entry, models_dir)
             except errors as error:
