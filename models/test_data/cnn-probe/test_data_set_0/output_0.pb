@@ -1,0 +1,2 @@
+
+BprobabilitiesJ( K‚:cì;Û:U>;S¶ƒ9i«:ë¹:1R|?jÖµ:qû;
