@@ -57,7 +57,7 @@ def test_a_fine_pen_on_a_big_page_is_thickened_as_the_reference_does(canvas, lab
         assert probabilities.argmax() == label
 
 
-def test_a_large_photo_is_read_like_theframe_or_blank(canvas):
+def test_a_large_photo_is_read_as_frame_or_blank_reads_it(canvas):
     image = photo()
     rgba = np.asarray(image.convert("RGBA"))  # the full 4000x3000, not the demo's reduced JPEG decode
     assert rgba.shape == (3000, 4000, 4)
@@ -89,7 +89,7 @@ def test_any_size_from_one_pixel(canvas, size):
         np.testing.assert_allclose(frame, want, atol=1e-6)
 
 
-def test_random_canvases_agree_with_theframe_or_blank(canvas):
+def test_random_canvases_agree_with_frame_or_blank(canvas):
     """Strokes of random width, position and colour on random backgrounds, both polarities."""
     rng = np.random.default_rng(7)
     for _ in range(40):
