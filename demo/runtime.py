@@ -21,6 +21,7 @@ from zoo.pictures import MIN_CONTRAST  # what a canvas model's `contrast` output
 MAX_TEXT = 1000  # characters a request may send to predict_text
 MAX_GENERATE = 1000  # characters generate_text may add
 MAX_TEMPERATURE = 5.0
+MAX_SEED = 2**32 - 1  # generate's sampler: NumPy's default_rng takes any whole number from 0
 
 
 class ManifestError(RuntimeError):
@@ -70,6 +71,63 @@ class Model:
 
     def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         return self.session.run(None, feeds)
+
+    def run_named(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        names = [output.name for output in self.session.get_outputs()]
+        return dict(zip(names, self.session.run(None, feeds), strict=True))
+
+
+@dataclass
+class Layer:
+    """One layer's output from a probe model, with what the manifest says of it (`spec`: module, op, kernel,
+    stride, padding, params, ...). `values` has the manifest's shape; a text layer's has one row a character."""
+
+    spec: dict
+    values: np.ndarray
+
+    @property
+    def name(self) -> str:
+        return self.spec["name"]
+
+    @property
+    def op(self) -> str:
+        return self.spec["op"]
+
+    @property
+    def module(self) -> str | None:
+        return self.spec.get("module")
+
+    @property
+    def shape(self) -> list[int]:
+        return list(self.values.shape)
+
+
+@dataclass
+class DigitInside:
+    """What `Zoo.inspect_digit` returns: the answer and every layer, from the probe of `model`."""
+
+    model: str  # whose layers these are: the float model (an INT8 model is shown through its float model)
+    asked: str  # the model the caller named
+    note: str  # why the layers are another model's, or ""
+    confidences: dict[str, float]
+    layers: list[Layer]
+    seconds: float
+
+    @property
+    def label(self) -> str:
+        return max(self.confidences, key=self.confidences.get)
+
+
+@dataclass
+class TextInside:
+    """What `Zoo.inspect_text` returns: the next character at every position and every layer's values."""
+
+    model: str
+    text: str
+    predicted: str
+    vocab: list[str]
+    layers: list[Layer]
+    seconds: float
 
 
 class Zoo:
@@ -137,6 +195,34 @@ class Zoo:
             raise NotADigit(BLANK if contrast < MIN_CONTRAST else SPECK)
         return dict(zip(model.entry["labels"], map(float, probabilities[0]), strict=True)), frame, elapsed
 
+    def inspect_digit(self, name: str, rgba: np.ndarray) -> DigitInside:
+        """A picture as uint8 [H,W,4] RGBA -> the answer and every layer's output, in the order the network
+        computes them, from the probe model `<model>-probe` (the canvas model plus every layer as an output).
+        Probes exist for float models only: an INT8 model is shown through the float model it was quantised
+        from, and `note` says so. Raises NotADigit for a blank canvas or a speck, as `classify` does."""
+        model = self.get(name, "digits")
+        float_name = model.entry["float_model"] if model.entry["kind"] == "int8" else model.name
+        probe = self.models.get(f"{float_name}-probe")
+        if probe is None:
+            raise BadRequest(f"{name} has no probe model in the manifest. The Inside view shows the float models "
+                             f"that have one: {', '.join(self.probed('digits'))}.")  # fmt: skip
+        note = ""
+        if float_name != name:
+            note = (f"The Inside view shows float models: {name} is {float_name} quantised to INT8, so these are "
+                    f"{float_name}'s layers and answer.")  # fmt: skip
+        started = time.perf_counter()
+        outputs = probe.run_named({"image": rgba})
+        elapsed = time.perf_counter() - started
+        if not outputs["ink"]:
+            raise NotADigit(BLANK if outputs["contrast"] < MIN_CONTRAST else SPECK)
+        labels = probe.entry["labels"]
+        confidences = dict(zip(labels, map(float, outputs["probabilities"][0]), strict=True))
+        return DigitInside(float_name, name, note, confidences, _layers(probe, outputs), elapsed)
+
+    def probed(self, task: str) -> list[str]:
+        """The models of `task` that have a probe model (what the Inside view can show)."""
+        return [n for n in self.names(task, ("full",)) if f"{n}-probe" in self.models]
+
     # ------------------------------------------------------------------ text
 
     def _encode(self, model: Model, text: str, what: str) -> np.ndarray:
@@ -160,8 +246,25 @@ class Zoo:
         _, probabilities = model.run({"indices": indices})
         return decode(probabilities[0].argmax(-1), model.entry["vocab"]), probabilities[0]
 
+    def inspect_text(self, name: str, text: str) -> TextInside:
+        """The next character at every position and every layer's values ([characters, units] each: the one-hot
+        input, each RNN/GRU layer's hidden state, the logits, the probabilities), from `<name>-probe`."""
+        model = self.get(name, "text")
+        indices = self._encode(model, text, "text")
+        probe = self.models.get(f"{model.name}-probe")
+        if probe is None:
+            raise BadRequest(f"{name} has no probe model in the manifest. The Inside view shows the text models "
+                             f"that have one: {', '.join(self.probed('text'))}.")  # fmt: skip
+        started = time.perf_counter()
+        outputs = probe.run_named({"indices": indices})
+        elapsed = time.perf_counter() - started
+        vocab = model.entry["vocab"]
+        predicted = decode(outputs["probabilities"][0].argmax(-1), vocab)
+        return TextInside(model.name, text, predicted, vocab, _layers(probe, outputs, len(text)), elapsed)
+
     def generate(self, name: str, prefix: str, length: int, temperature: float = 0.0, seed: int = 0) -> str:
-        """`prefix` followed by `length` characters, one step-model call per character."""
+        """`prefix` followed by `length` characters, one step-model call per character; sampled (temperature > 0)
+        with NumPy's default_rng(seed): the same seed, prefix and temperature give the same text."""
         model = self.get(name, "text")
         step = self.models.get(f"{model.entry['run']}-step")
         if step is None:
@@ -175,6 +278,10 @@ class Zoo:
             raise BadRequest(
                 f"The temperature must be a number from 0 (greedy) to {MAX_TEMPERATURE:g}; got {temperature!r}."
             )
+        if isinstance(seed, float) and seed.is_integer():
+            seed = int(seed)
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+            raise BadRequest(f"The seed must be a whole number from 0 to {MAX_SEED:,}; got {seed!r}.")
         indices = self._encode(model, prefix, "prefix")[0]
         vocab = step.entry["vocab"]
         hidden = np.zeros((step.entry["layers"], 1, step.entry["hidden_size"]), dtype=np.float32)
@@ -199,6 +306,20 @@ class Zoo:
     def point_probability(self, points: np.ndarray) -> np.ndarray:
         model = self.get("circles", "points")
         return model.run({"points": np.asarray(points, dtype=np.float32).reshape(-1, 2)})[1][:, 0]
+
+
+def _layers(probe: Model, outputs: dict[str, np.ndarray], positions: int | None = None) -> list[Layer]:
+    """The probe's outputs as the manifest lists its layers, in order, each in the manifest's shape (digits:
+    batch 1 dropped; text: [positions, *shape])."""
+    layers = []
+    for spec in probe.entry["layers"]:
+        shape = list(spec["shape"]) if positions is None else [positions, *spec["shape"]]
+        values = outputs[spec["name"]]
+        if values.size != int(np.prod(shape)):
+            raise ManifestError(f"{probe.name}: output {spec['name']} has shape {list(values.shape)}, "
+                                f"the manifest says {shape}")  # fmt: skip
+        layers.append(Layer(spec, values.reshape(shape)))
+    return layers
 
 
 def _allowed(model: Model) -> str:
