@@ -470,6 +470,21 @@ def test_cuda_graph_step_computes_the_eager_step():
         CudaGraphSteps.steps_per_epoch(10, 64)
 
 
+@pytest.mark.slow
+def test_seed_spread_trains_each_seed_and_tabulates(tmp_path):
+    from zoo.report import seed_spread
+
+    lines = []
+    table = seed_spread(["cnn-small"], [3, 4], committed=tmp_path, log=lines.append, epochs=2, max_steps=2,
+                        device="cpu")  # fmt: skip
+    assert lines[0].startswith("machine: ") and [line.split()[:3] for line in lines[1:]] == [
+        ["cnn-small", "seed", "3:"], ["cnn-small", "seed", "4:"]
+    ]  # fmt: skip
+    row = next(line for line in table.splitlines() if line.startswith("| cnn-small |"))
+    assert row.count(" ± ") == 2 and "| 2 | 2 |" in row and row.endswith("| none |")
+    assert not list(tmp_path.iterdir()), "the runs go to a temporary folder"
+
+
 # ----------------------------------------------------------------------------- CLI
 
 
@@ -493,6 +508,8 @@ def test_cli_list_shows_every_model_and_count():
         (("train", "cnn", "--dataset", "mnist", "--data-dir", "/nonexistent"), "/nonexistent does not exist"),
         (("train", "cnn", "--epochs", "0"), "--epochs must be at least 1"),
         (("train", "hihello", "--batch-size", "8"), "--batch-size applies to digit models only"),
+        (("train", "cnn", "--threads", "0"), "--threads must be at least 1"),
+        (("report", "--seeds", "0", "--models", "hihello"), "--seeds reports digit models"),
     ],
 )
 def test_cli_errors_are_clear(args, message):

@@ -274,6 +274,9 @@ def provenance(dev: torch.device) -> dict:
     return {
         "device": _device_description(dev),
         "threads": torch.get_num_threads(),
+        # The instruction set PyTorch's CPU kernels were picked for (AVX512, AVX2...): the same seed and
+        # threads give the same weights only where this matches.
+        "cpu_capability": torch.backends.cpu.get_cpu_capability() if dev.type == "cpu" else None,
         "git_commit": commit,
         "git_dirty": bool(changed) if changed is not None else None,
         "python": platform.python_version(),
