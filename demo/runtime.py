@@ -275,9 +275,8 @@ class Zoo:
         if not 1 <= length <= MAX_GENERATE:
             raise BadRequest(f"The length must be from 1 to {MAX_GENERATE:,} characters; got {length:,}.")
         if not isinstance(temperature, (int, float)) or not 0 <= temperature <= MAX_TEMPERATURE:  # NaN too
-            raise BadRequest(
-                f"The temperature must be a number from 0 (greedy) to {MAX_TEMPERATURE:g}; got {temperature!r}."
-            )
+            got = f"{temperature:g}" if isinstance(temperature, (int, float)) else repr(temperature)
+            raise BadRequest(f"The temperature must be a number from 0 (greedy) to {MAX_TEMPERATURE:g}; got {got}.")
         if isinstance(seed, float) and seed.is_integer():
             seed = int(seed)
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:

@@ -76,6 +76,8 @@ def site_files(models_dir: str | Path = "models") -> dict[str, Path]:
     if manifest.is_file():
         for entry in json.loads(manifest.read_text())["models"]:
             files[f"models/{entry['file']}"] = models_dir / entry["file"]
+            if entry.get("weights"):  # a probe's kernels, biases, BatchNorm and RNN matrices (the Inside view)
+                files[f"models/{entry['weights']['file']}"] = models_dir / entry["weights"]["file"]
             if entry.get("test_data"):
                 for pb in sorted((models_dir / entry["test_data"]).glob("*.pb")):
                     files[f"models/{pb.relative_to(models_dir).as_posix()}"] = pb

@@ -1,6 +1,8 @@
 // The Digits tab: a drawing canvas (mouse, touch, pen: pointer events) classified as you draw, top-3
 // bars, the 28x28 frame the model saw, a model picker, clear and upload. The canvas's ImageData goes to
 // the model as it is: the preprocessing is inside the canvas models.
+import { digitInside } from "./inside.js";
+
 const THROTTLE_MS = 50; // during a stroke, at most one classification started per 50 ms
 const BRUSH = 18; // px on the 420 px canvas, as the Gradio demo's brush
 const MAX_PIXELS = 40_000_000; // as demo/images.py: a larger upload is refused, never resized here
@@ -11,6 +13,7 @@ const $ = (id) => document.getElementById(id);
 export function setUpDigits(zoo) {
   const canvas = $("sketch"), frameCanvas = $("frame"), bars = $("bars"), info = $("digit-info"), picker = $("digit-model");
   const context = canvas.getContext("2d", { willReadFrequently: true });
+  const insideBox = $("digit-inside"), inside = digitInside(zoo, insideBox);
   const log = []; // every answer shown: {label, drawing, ms, at} (read by the browser tests)
   let model = zoo.bestDigitModel;
   let source = canvas; // the canvas, or the ImageData of an uploaded picture at its own size
@@ -35,8 +38,20 @@ export function setUpDigits(zoo) {
     busy = true; pending = false; lastStart = performance.now();
     const wasDrawing = drawing !== null;
     try {
-      if (!zoo.sessions.has(zoo.entries.find((e) => e.base_model === model)?.name)) info.textContent = `Loading ${model}...`;
-      show(await zoo.classifyDigit(source, model), wasDrawing);
+      // With the Inside view open, one call of the probe model answers and shows every layer; else the canvas model.
+      const probe = insideBox.open ? zoo.probeEntry(model) : null;
+      const name = probe?.name ?? zoo.entries.find((e) => e.kind === "canvas" && e.base_model === model)?.name;
+      if (!zoo.sessions.has(name)) info.textContent = `Loading ${model}${probe ? " and its probe model" : ""}...`;
+      const result = probe ? await zoo.inspectDigit(source, model) : await zoo.classifyDigit(source, model);
+      show(result, wasDrawing);
+      if (probe) {
+        const started = performance.now();
+        inside.update(result);
+        log[log.length - 1].paintMs = performance.now() - started;
+      } else if (insideBox.open) {
+        inside.unavailable(`${model} is an INT8 model: the Inside view shows the float models ` +
+          `(${zoo.inspectableDigitModels().join(", ")}), whose probe models expose every layer. Pick one above.`);
+      }
     } catch (error) {
       bars.replaceChildren();
       info.textContent = error.message;
@@ -130,23 +145,22 @@ export function setUpDigits(zoo) {
     const file = event.target.files[0];
     event.target.value = "";
     if (!file) return;
+    const refuse = (text) => { // a failed upload clears the previous answer: nothing stale stays on screen
+      bars.replaceChildren();
+      bars.dataset.label = "";
+      info.textContent = text;
+      info.classList.add("error");
+    };
+    // The size from the file's header, before anything is decoded (a 30000x30000 PNG is refused at once).
+    const size = imageSize(new Uint8Array(await file.slice(0, 65536).arrayBuffer()));
+    if (size && size.width * size.height > MAX_PIXELS) return refuse(tooLarge(size.width, size.height));
     let bitmap;
     try {
       bitmap = await createImageBitmap(file);
     } catch {
-      bars.replaceChildren();
-      info.textContent = `${file.name} is not an image this browser can read. Upload a PNG, JPEG, GIF, BMP or WebP picture of one digit.`;
-      info.classList.add("error");
-      return;
+      return refuse(`${file.name} is not an image this browser can read. Upload a PNG, JPEG, GIF, BMP or WebP picture of one digit.`);
     }
-    const pixelCount = bitmap.width * bitmap.height;
-    if (pixelCount > MAX_PIXELS) {  // the Python demo's words (demo/images.py check_size)
-      bars.replaceChildren();
-      info.textContent = `The image is ${bitmap.width}x${bitmap.height} (${Math.round(pixelCount / 1e6)} megapixels); ` +
-        `the limit is ${MAX_PIXELS / 1e6} megapixels. Scale it down and upload it again.`;
-      info.classList.add("error");
-      return;
-    }
+    if (bitmap.width * bitmap.height > MAX_PIXELS) return refuse(tooLarge(bitmap.width, bitmap.height));
     // the picture's own pixels, at its own size: finding and fitting the digit is the canvas model's work
     const picture = new OffscreenCanvas(bitmap.width, bitmap.height);
     picture.getContext("2d").drawImage(bitmap, 0, 0);
@@ -162,6 +176,7 @@ export function setUpDigits(zoo) {
     model = picker.value;
     request(true);
   });
+  insideBox.addEventListener("toggle", () => { if (insideBox.open) request(true); });
 
   if (!model) {
     info.textContent = "This manifest has no canvas models (kind \"canvas\"): export them with python -m export all.";
@@ -170,9 +185,43 @@ export function setUpDigits(zoo) {
 
   return {
     log,
+    inside,
     // load the default model and answer the blank canvas: the first stroke is then answered at once
     ready: zoo.prepareDigitModel(model).then(() => classify()).then(() => { window.firstPrediction = performance.now(); }),
     shown() {},
     get busy() { return busy || pending || timer !== null; },
   };
+}
+
+/** The Python demo's words for a picture over the limit (demo/images.py check_size). */
+function tooLarge(width, height) {
+  return `The image is ${width}x${height} (${Math.round((width * height) / 1e6)} megapixels); ` +
+    `the limit is ${MAX_PIXELS / 1e6} megapixels. Scale it down and upload it again.`;
+}
+
+/** {width, height} read from a PNG, GIF, BMP, JPEG or WebP header (the first 64 KB), or null if unknown. */
+export function imageSize(b) {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const ascii = (at, n) => String.fromCharCode(...b.subarray(at, at + n));
+  if (b.length >= 24 && b[0] === 0x89 && ascii(1, 3) === "PNG") return { width: view.getUint32(16), height: view.getUint32(20) };
+  if (b.length >= 10 && ascii(0, 3) === "GIF") return { width: view.getUint16(6, true), height: view.getUint16(8, true) };
+  if (b.length >= 26 && ascii(0, 2) === "BM") return { width: Math.abs(view.getInt32(18, true)), height: Math.abs(view.getInt32(22, true)) };
+  if (b.length >= 30 && ascii(0, 4) === "RIFF" && ascii(8, 4) === "WEBP") {
+    const kind = ascii(12, 4);
+    if (kind === "VP8X") return { width: 1 + (b[24] | (b[25] << 8) | (b[26] << 16)), height: 1 + (b[27] | (b[28] << 8) | (b[29] << 16)) };
+    if (kind === "VP8L") { const v = view.getUint32(21, true); return { width: (v & 0x3fff) + 1, height: ((v >> 14) & 0x3fff) + 1 }; }
+    if (kind === "VP8 ") return { width: view.getUint16(26, true) & 0x3fff, height: view.getUint16(28, true) & 0x3fff };
+  }
+  if (b.length >= 4 && b[0] === 0xff && b[1] === 0xd8) {
+    for (let at = 2; at + 9 < b.length;) {
+      if (b[at] !== 0xff) { at++; continue; }
+      const marker = b[at + 1];
+      if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
+        return { width: view.getUint16(at + 7), height: view.getUint16(at + 5) };
+      }
+      if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { at += 2; continue; }
+      at += 2 + view.getUint16(at + 2);
+    }
+  }
+  return null;
 }

@@ -1,4 +1,5 @@
 // The Text tab: the next character at every position (top 3 each) and "continue" with the step model.
+import { textInside } from "./inside.js";
 import { MAX_GENERATE } from "./zoo.js";
 
 const $ = (id) => document.getElementById(id);
@@ -7,6 +8,7 @@ const SHOWN = 80; // positions in the top-3 table
 export function setUpText(zoo) {
   const picker = $("text-model"), input = $("text-input"), predicted = $("predicted"), table = $("top3"), error = $("text-error");
   const length = $("length"), temperature = $("temperature"), generated = $("generated");
+  const insideBox = $("text-inside"), inside = textInside(zoo, insideBox);
   for (const name of zoo.textModels()) picker.add(new Option(name, name));
   let latest = 0;
   let started = false;
@@ -16,11 +18,15 @@ export function setUpText(zoo) {
   async function update() {
     const ticket = ++latest; // typing fast: only the latest text's answer is shown
     try {
-      const result = await zoo.predictText(picker.value, input.value);
+      // With the Inside view open, the probe model answers and gives every hidden state too.
+      const probe = insideBox.open && zoo.probeEntry(picker.value);
+      const text = input.value;
+      const result = probe ? await zoo.inspectText(picker.value, text) : await zoo.predictText(picker.value, text);
       if (ticket !== latest) return;
       error.hidden = true;
       predicted.value = result.predicted;
-      table.replaceChildren(topTable([...input.value], result.top));
+      table.replaceChildren(topTable([...text], result.top));
+      if (probe) inside.update(result, picker.value, text);
     } catch (e) {
       if (ticket !== latest) return;
       predicted.value = "";
@@ -35,6 +41,7 @@ export function setUpText(zoo) {
     input.value = { hihello: "hihell", charseq: "if you wan" }[corpus] ?? "if you want to build a ship";
     update();
   });
+  insideBox.addEventListener("toggle", () => { if (insideBox.open && started) update(); });
   temperature.addEventListener("input", () => {
     $("temperature-value").value = Number(temperature.value) === 0 ? "0 (greedy)" : temperature.value;
   });
@@ -51,6 +58,7 @@ export function setUpText(zoo) {
   });
 
   return {
+    inside,
     shown() {
       if (!started) { started = true; update(); } // the text models are fetched when the tab is first opened
     },

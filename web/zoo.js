@@ -5,6 +5,8 @@
 //   const { label, confidences, frame, ink } = await zoo.classifyDigit(canvas);
 //   const { predicted, top } = await zoo.predictText("hihello", "hihell");   // predicted: "ihello"
 //   await zoo.generateText("longseq", "if you wan", 170);                    // the whole sentence
+//   const { layers } = await zoo.inspectDigit(canvas, "cnn-bn");              // every layer, as computed
+//   const { layers: states } = await zoo.inspectText("hihello", "hihell");    // every hidden state
 //
 // The manifest is the contract, as for the Python demo (demo/runtime.py): a model is fetched only when it
 // is first used, its sha256 checked against the manifest before onnxruntime sees it, and every error says
@@ -146,21 +148,92 @@ export class Zoo {
     const image = toImageData(imageData);
     const pixels = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
     const out = await this.run(entry.name, { image: new ort.Tensor("uint8", pixels, [image.height, image.width, 4]) });
-    const probabilities = out.probabilities.data;
-    const ink = Boolean(out.ink.data[0]);
-    const contrast = out.contrast.data[0];
-    const confidences = entry.labels.map((label, k) => ({ label, confidence: probabilities[k] })).sort((a, b) => b.confidence - a.confidence);
-    const ms = performance.now() - started;
-    return {
-      label: ink ? confidences[0].label : null,
-      confidences: ink ? confidences : [],
-      frame: out.frame.data,
-      ink,
-      contrast,
-      message: ink ? null : contrast < BLANK_CONTRAST ? BLANK_MESSAGE : SPECK_MESSAGE,
-      model: entry.base_model,
-      ms,
-    };
+    return { ...digitAnswer(entry, out, entry.base_model), ms: performance.now() - started };
+  }
+
+  // ---------------------------------------------------------------- inside: the probe models
+
+  /** The probe entry (kind "probe") of a model, or null: float digit models, text models and circles have one. */
+  probeEntry(model) {
+    return this.entries.find((e) => e.kind === "probe" && e.base_model === model) ?? null;
+  }
+
+  /** The digit models the Inside view can show (those with a probe model), in digitModels() order. */
+  inspectableDigitModels() {
+    return this.digitModels().filter((m) => this.probeEntry(m.name)).map((m) => m.name);
+  }
+
+  /**
+   * The tensors a probe's `weights` file lists (kernels, biases, BatchNorm's scale and shift, RNN matrices),
+   * as {name: {data: Float32Array, shape}}: fetched once, when first asked for, sha256-checked.
+   */
+  weights(model) {
+    const probe = this.probeEntry(model);
+    if (!probe?.weights) return Promise.reject(new Error(`${model} has no probe model with weights in the manifest.`));
+    if (!this.weightFiles) this.weightFiles = new Map();
+    if (!this.weightFiles.has(model)) {
+      const promise = (async () => {
+        const url = new URL(probe.weights.file, this.base);
+        const response = await fetch(url);
+        if (!response.ok) throw new Error(`${url.pathname} is listed in ${this.manifestUrl.pathname} but missing (HTTP ${response.status})`);
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        if ((await sha256(bytes)) !== probe.weights.sha256) throw new Error(`${url.pathname} does not match the sha256 in ${this.manifestUrl.pathname}`);
+        const tensors = {};
+        for (const [name, t] of Object.entries(probe.weights.tensors)) {
+          tensors[name] = { data: new Float32Array(bytes.buffer.slice(t.offset, t.offset + 4 * t.length)), shape: t.shape };
+        }
+        return tensors;
+      })();
+      promise.catch(() => this.weightFiles.delete(model));
+      this.weightFiles.set(model, promise);
+    }
+    return this.weightFiles.get(model);
+  }
+
+  #layers(probe, out) {
+    return probe.layers.map((layer) => {
+      const tensor = out[layer.name];
+      return { ...layer, data: tensor.data, dims: tensor.dims };
+    });
+  }
+
+  /**
+   * What classifyDigit returns, plus `layers`: every layer of the network for this picture, in the order it
+   * computes them ([{name, module, op, shape, data: Float32Array, kernel, stride, padding, params, ...}];
+   * the first is the 28x28 frame, the input). One call of the probe model (fetched when first used), which
+   * holds the recipe, the model and every layer's output. Float digit models only (see inspectableDigitModels).
+   */
+  async inspectDigit(imageData, model) {
+    const name = model ?? this.bestDigitModel;
+    const probe = this.probeEntry(name);
+    if (!probe || probe.task !== "digits") {
+      throw new Error(`${pyRepr(name)} has no probe model: the Inside view shows ${this.inspectableDigitModels().join(", ")}.`);
+    }
+    const canvasEntry = this.byName.get(probe.canvas_model);
+    await this.session(probe.name);
+    const started = performance.now();
+    const image = toImageData(imageData);
+    const pixels = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+    const out = await this.run(probe.name, { image: new ort.Tensor("uint8", pixels, [image.height, image.width, 4]) });
+    const answer = digitAnswer(canvasEntry ?? probe, out, name);
+    return { ...answer, layers: this.#layers(probe, out), probe: probe.name, ms: performance.now() - started };
+  }
+
+  /**
+   * What predictText returns, plus `layers`: for every position of `text`, the one-hot input, every RNN/GRU
+   * layer's hidden state, the logits and the probabilities ([{name, module, op, layer, shape, data, dims:
+   * [1, T, size]}]), from one call of the text model's probe.
+   */
+  async inspectText(model, text) {
+    const entry = this.#textEntry(model);
+    const probe = this.probeEntry(entry.name);
+    if (!probe) throw new Error(`${entry.name} has no probe model in the manifest; re-export it with python -m export probes`);
+    const indices = this.#encode(entry, text, "text");
+    await this.session(probe.name);
+    const started = performance.now();
+    const out = await this.run(probe.name, { indices: new ort.Tensor("int64", indices, [1, indices.length]) });
+    return { ...textAnswer(entry, out.probabilities.data, indices.length), layers: this.#layers(probe, out), probe: probe.name,
+      ms: performance.now() - started };
   }
 
   // ---------------------------------------------------------------- text
@@ -195,16 +268,7 @@ export class Zoo {
     await this.session(entry.name);
     const started = performance.now();
     const out = await this.run(entry.name, { indices: new ort.Tensor("int64", indices, [1, indices.length]) });
-    const probabilities = out.probabilities.data;
-    const V = entry.vocab.length;
-    let predicted = "";
-    const top = [];
-    for (let t = 0; t < indices.length; t++) {
-      const row = probabilities.subarray(t * V, (t + 1) * V);
-      predicted += entry.vocab[argmax(row)];
-      top.push([...row].map((p, k) => ({ char: entry.vocab[k], probability: p })).sort((a, b) => b.probability - a.probability).slice(0, 3));
-    }
-    return { predicted, top, ms: performance.now() - started };
+    return { ...textAnswer(entry, out.probabilities.data, indices.length), ms: performance.now() - started };
   }
 
   /**
@@ -222,7 +286,7 @@ export class Zoo {
       throw new Error(`The length must be from 1 to ${thousands(MAX_GENERATE)} characters; got ${thousands(length)}.`);
     }
     if (typeof temperature !== "number" || !(0 <= temperature && temperature <= MAX_TEMPERATURE)) {
-      throw new Error(`The temperature must be from 0 (greedy) to ${formatG(MAX_TEMPERATURE)}; got ${formatG(temperature)}.`);
+      throw new Error(`The temperature must be a number from 0 (greedy) to ${formatG(MAX_TEMPERATURE)}; got ${typeof temperature === "number" ? formatG(temperature) : pyRepr(temperature)}.`);
     }
     const indices = this.#encode(entry, prefix, "prefix");
     const [inIndex, inHidden] = Object.keys(step.inputs);
@@ -247,6 +311,37 @@ export class Zoo {
 }
 
 // ------------------------------------------------------------------ helpers
+
+/** A canvas (or probe) model's outputs as the answer classifyDigit gives. */
+function digitAnswer(entry, out, model) {
+  const probabilities = out.probabilities.data;
+  const ink = Boolean(out.ink.data[0]);
+  const contrast = out.contrast.data[0];
+  const labels = entry.labels ?? Array.from(probabilities, (_, k) => String(k));
+  const confidences = Array.from(labels, (label, k) => ({ label, confidence: probabilities[k] })).sort((a, b) => b.confidence - a.confidence);
+  return {
+    label: ink ? confidences[0].label : null,
+    confidences: ink ? confidences : [],
+    frame: out.frame.data,
+    ink,
+    contrast,
+    message: ink ? null : contrast < BLANK_CONTRAST ? BLANK_MESSAGE : SPECK_MESSAGE,
+    model,
+  };
+}
+
+/** Probabilities [1, T, V] as predictText's answer: the argmax at every position and the top 3. */
+function textAnswer(entry, probabilities, length) {
+  const V = entry.vocab.length;
+  let predicted = "";
+  const top = [];
+  for (let t = 0; t < length; t++) {
+    const row = probabilities.subarray(t * V, (t + 1) * V);
+    predicted += entry.vocab[argmax(row)];
+    top.push([...row].map((p, k) => ({ char: entry.vocab[k], probability: p })).sort((a, b) => b.probability - a.probability).slice(0, 3));
+  }
+  return { predicted, top };
+}
 
 function toImageData(source) {
   if (source && typeof source.getContext === "function") {
