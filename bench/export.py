@@ -1,9 +1,9 @@
 """Inference benchmarks: ONNX Runtime (fp32, int8) against PyTorch eager, and step-model text generation.
 
-    python -m export.bench [--quick]
+    python -m bench.export [--quick]
 
-Median of repeated runs after warm-up; prints markdown tables (machine, threads, commands) for the README.
-"% of roofline" is against a float32 matrix product timed in the same run (`zoo.bench.matmul_gflops`), not a
+Median of repeated runs after warm-up; prints markdown tables (machine, threads, commands) for docs/performance.md.
+"% of roofline" is against a float32 matrix product timed in the same run (`bench.training.matmul_gflops`), not a
 peak computed from /proc/cpuinfo: turbo clocks and a VM's stolen time make such a peak wrong either way.
 """
 

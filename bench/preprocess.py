@@ -1,13 +1,13 @@
 """Benchmark of the sketch recipe: what it buys, and what it costs, in Python and as the canvas models.
 
-    python -m demo.bench_preprocess [--runs 200] [--skip-accuracy]
+    python -m bench.preprocess [--runs 200] [--skip-accuracy]
 
 1. Accuracy on the 1,000 mnist-5k test digits drawn small (84 px) and off-centre on an 800x600 page, and as
    600x450 Sketchpad composites: a plain resize to 28x28, the reference recipe (export/reference.py) + the
    digit model, and the canvas model (the recipe inside ONNX), with their argmax agreement.
 2. Time: a 600x450 RGBA canvas (the Sketchpad's form) and a 4000x3000 JPEG photo (decode included), p50 and
    p99: the Python recipe + inference against the canvas model (what the demo serves). One ONNX Runtime
-   thread, no spinning, as the demo runs it. Prints markdown tables for the README.
+   thread, no spinning, as the demo runs it. Prints markdown tables for docs/performance.md.
 """
 
 from __future__ import annotations

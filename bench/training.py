@@ -1,6 +1,6 @@
 """Training benchmarks: time to the accuracy target, epoch throughput eager and compiled, against a ceiling.
 
-    python -m zoo.bench [--device auto|cpu|cuda] [--target 0.985] [--no-compile] [--quick]
+    python -m bench.training [--device auto|cpu|cuda] [--target 0.985] [--no-compile] [--quick]
 
 1. `cnn` on mnist-5k with its default recipe for the device: training seconds until the validation accuracy first
    reaches the target (per-epoch evaluation included), after a short warm-up run in the same process (CUDA

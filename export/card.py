@@ -11,7 +11,7 @@ from zoo.pictures import MIN_CONTRAST
 _HEADER = """# Model card: lecture-zoo ONNX models
 
 Written by `python -m export all` from `manifest.json`; do not edit by hand. Every file is verified
-against its PyTorch checkpoint by `python -m export --check` (see the top-level README for the table).
+against its PyTorch checkpoint by `python -m export --check` (docs/export.md shows its table).
 
 All files are self-contained ONNX (opset {opset}), run in any ONNX Runtime (Python, Node, web, C++, ...)
 without this repository. Each carries its contract in `metadata_props` (task, labels or vocab, input

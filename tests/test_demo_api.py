@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -256,7 +257,7 @@ def test_overload_is_answered_busy(tmp_path):
 
 
 def test_soak_command_reports_its_table():
-    """`python -m demo.soak` at a tiny size: its own server, every request answered, the report printed."""
+    """`python -m bench.soak` at a tiny size: its own server, every request answered, the report printed."""
     import subprocess
     import sys
     from pathlib import Path
@@ -267,3 +268,142 @@ def test_soak_command_reports_its_table():
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert "40 requests from 4 workers: 40 answered correctly, 0 failed or lost" in out.stdout
     assert "| requests done | time | server RSS | files in temp dir |" in out.stdout and "machine: " in out.stdout
+
+
+# ---------------------------------------------------------------------- examples, phone photos, the frame, seeds
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "demo" / "examples"
+EXAMPLE_DIGITS = {"scan-2.jpg": "2", "printed-3.png": "3", "sketch-5.png": "5", "photo-4.jpg": "4"}
+
+
+def make_examples(folder) -> dict[str, str]:
+    """The demo's example pictures (demo/examples/) as committed: {file name: the digit it shows}. Made again by
+    `python -c "from tests.test_demo_api import make_examples; make_examples('demo/examples')"` (the printed
+    digit needs the DejaVu fonts: apt-get install fonts-dejavu-core)."""
+    from PIL import ImageDraw, ImageFilter, ImageFont
+
+    from zoo.data import load_mnist5k
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(2024)
+    data = load_mnist5k()
+
+    def test_digit(k: int, n: int) -> np.ndarray:
+        return data.x_test[np.flatnonzero(data.y_test == k)[n]]
+
+    # a scan: a test digit enlarged, dark ink on paper-coloured noise, off centre, saved as a scanner would (JPEG)
+    ink = np.asarray(Image.fromarray(test_digit(2, 7)).resize((250, 250), Image.Resampling.BICUBIC), np.float32) / 255
+    page = np.array((239, 233, 219), np.float32) + rng.normal(0, 5, (340, 320, 3))
+    page[40:290, 50:300] = page[40:290, 50:300] * (1 - ink[..., None] * 0.85) + ink[..., None] * 0.85 * (40, 38, 52)
+    Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)).save(folder / "scan-2.jpg", "JPEG", quality=90)
+
+    # a printed digit: DejaVu Serif, black on white
+    printed = Image.new("RGB", (300, 300), "white")
+    font = ImageFont.truetype("DejaVuSerif.ttf", 240)
+    ImageDraw.Draw(printed).text((150, 150), "3", fill="black", font=font, anchor="mm")
+    printed.save(folder / "printed-3.png")
+
+    # a sketch: strokes on white, as a mouse draws them
+    sketch = Image.new("RGB", (400, 400), "white")
+    draw = ImageDraw.Draw(sketch)
+    draw.line([(270, 90), (150, 90), (135, 195)], fill="black", width=20, joint="curve")
+    draw.arc([(120, 160), (290, 330)], start=-150, end=150, fill="black", width=20)
+    sketch.save(folder / "sketch-5.png")
+
+    # a phone photo: a test digit on paper lit from one side, saved sideways with EXIF Orientation 6 ("turn 90
+    # degrees clockwise to show"), as phones store portrait photos: upright only where EXIF is applied
+    ink = np.asarray(Image.fromarray(test_digit(4, 3)).resize((300, 300), Image.Resampling.BICUBIC), np.float32) / 255
+    y, x = np.mgrid[0:480, 0:360].astype(np.float32)
+    light = 1.0 - 0.25 * (x / 360 + y / 480) / 2
+    photo = np.array((228, 226, 220), np.float32) * light[..., None] + rng.normal(0, 4, (480, 360, 3))
+    photo[90:390, 30:330] = photo[90:390, 30:330] * (1 - ink[..., None] * 0.8) + ink[..., None] * 0.8 * (30, 35, 70)
+    upright = Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(1.2))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    upright.transpose(Image.Transpose.ROTATE_90).save(folder / "photo-4.jpg", "JPEG", quality=85, exif=exif.tobytes())
+    return dict(EXAMPLE_DIGITS)
+
+
+def _canvas_model(name: str = "cnn-bn"):
+    import onnxruntime as ort
+
+    path = Path(__file__).resolve().parents[1] / "models" / f"{name}-canvas.onnx"
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
+def test_the_committed_examples_are_read_as_their_digit(client):
+    from demo.app import EXAMPLE_PICTURES
+
+    assert set(EXAMPLE_PICTURES) == set(EXAMPLE_DIGITS)
+    for name, digit in EXAMPLE_DIGITS.items():
+        label, _, _ = client.predict(handle_file(str(EXAMPLES_DIR / name)), api_name="/classify_digit")
+        assert _top(label) == digit, name
+
+
+def test_a_jpeg_with_exif_orientation_6_is_read_upright(client, tmp_path):
+    """The photo's stored pixels lie sideways (and are not read as a 4); with its EXIF applied it is a 4."""
+    made = make_examples(tmp_path) if _has_dejavu() else None
+    for path in [EXAMPLES_DIR / "photo-4.jpg"] + ([tmp_path / "photo-4.jpg"] if made else []):
+        with Image.open(path) as photo:
+            assert photo.format == "JPEG" and photo.getexif()[0x0112] == 6
+            assert photo.size == (480, 360)  # stored landscape: a portrait photo on its side
+            sideways = np.asarray(photo.convert("RGBA"))
+        probabilities = _canvas_model().run(None, {"image": sideways})[0][0]
+        assert int(probabilities.argmax()) != 4, "the sideways pixels alone already read as 4: the test proves nothing"
+        label, _, _ = client.predict(handle_file(str(path)), api_name="/classify_digit")
+        assert _top(label) == "4"
+
+
+def _has_dejavu() -> bool:
+    from PIL import ImageFont
+
+    try:
+        ImageFont.truetype("DejaVuSerif.ttf", 10)
+    except OSError:
+        return False
+    return True
+
+
+def test_the_frame_comes_back_losslessly(client, digit_files):
+    """The 28x28 frame as PNG, every pixel as the canvas model gives it (scaled 6x for the page)."""
+    for k in (0, 6):
+        _, frame_path, _ = client.predict(handle_file(str(digit_files[k])), api_name="/classify_digit")
+        with Image.open(frame_path) as frame:
+            assert frame.format == "PNG"
+            shown = np.asarray(frame.convert("L"))
+        rgba = np.asarray(Image.open(digit_files[k]).convert("RGBA"))
+        expected = (_canvas_model().run(None, {"image": rgba})[1] * 255).astype(np.uint8)
+        assert np.array_equal(shown, np.kron(expected, np.ones((6, 6), np.uint8)))
+
+
+def test_sampled_generation_follows_its_seed(client):
+    args = ("charseq", "if", 40, 1.5)
+    first = client.predict(*args, 7, api_name="/generate_text")
+    assert client.predict(*args, 7, api_name="/generate_text") == first  # the same seed, the same text
+    assert client.predict(*args, 8, api_name="/generate_text") != first
+    # left out, the seed is 0: a caller of the four-input API gets what it got before
+    assert client.predict(*args, api_name="/generate_text") == client.predict(*args, 0, api_name="/generate_text")
+
+
+def test_a_raw_http_call_may_leave_the_seed_out(demo_url, client):
+    from tests.servers import HttpApi
+
+    api = HttpApi(demo_url)
+    try:
+        (text,) = api.call("generate_text", "charseq", "if", 30, 1.0)
+    finally:
+        api.close()
+    assert text == client.predict("charseq", "if", 30, 1.0, 0, api_name="/generate_text")
+
+
+@pytest.mark.parametrize("seed", [2.5, -1, 2**32, "abc"])
+def test_a_bad_seed_is_explained(client, seed):
+    _assert_error(lambda: client.predict("charseq", "if", 5, 1.0, seed, api_name="/generate_text"),
+                  r"seed must be a whole number from 0 to 4,294,967,295")  # fmt: skip
+
+
+def test_the_api_page_keeps_generate_text_signature(client):
+    params = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/generate_text"]["parameters"]
+    assert [p["parameter_name"] for p in params] == ["model", "prefix", "length", "temperature", "seed"]
+    assert params[-1]["parameter_has_default"] and params[-1]["parameter_default"] == 0
