@@ -1,7 +1,7 @@
 """The demo end to end: classify_digit over the raw HTTP API and through gradio_client, beside a no-op Gradio
 app of the same signature.
 
-    python -m bench.serving [--requests 160]
+    python -m bench.serving [--requests 160] [--rounds 8] [--interleaved-only]
 
 Both apps are started here as subprocesses on free local ports: start-up time to the first HTTP 200, then
 requests/s and p50/p99 latency with 1 and with 8 concurrent callers, for each client. The raw HTTP figures
@@ -104,12 +104,49 @@ def load_http(url: str, image: str, callers: int, requests: int) -> tuple[float,
 CLIENTS = {"raw HTTP API (httpx)": load_http, "gradio_client": load_client}
 
 
+def interleaved(apps: dict, folder: Path, image: Path, requests: int, rounds: int) -> None:
+    """Both apps up at once, raw-HTTP rounds alternating between them, so that a machine whose load moves
+    during the run gives each the same share; prints requests/s over all rounds and the ratio."""
+    from zoo.machine import describe as machine
+
+    running = {}
+    try:
+        for name, command in apps.items():
+            port = free_port()
+            running[name] = (start(command(port), port, env={"GRADIO_TEMP_DIR": str(folder / "gradio")})[0],
+                             f"http://127.0.0.1:{port}/")  # fmt: skip
+        done = {(name, callers): [0.0, 0] for name in apps for callers in (1, 8)}  # seconds, requests
+        for _ in range(rounds):
+            for callers in (1, 8):
+                for name, (_, url) in running.items():
+                    rate, _, _ = load_http(url, str(image), callers, requests // rounds)
+                    done[name, callers][0] += (requests // rounds) / rate
+                    done[name, callers][1] += requests // rounds
+        rate = {key: n / seconds for key, (seconds, n) in done.items()}
+        print(f"\nraw HTTP API, both apps up, {rounds} interleaved rounds of {requests // rounds} requests each "
+              "(requests/s over all rounds)\n")  # fmt: skip
+        print("| app | 1 caller: req/s | 8 callers: req/s |")
+        print("|---|---|---|")
+        for name in apps:
+            print(f"| {name} | {rate[name, 1]:.2f} | {rate[name, 8]:.2f} |")
+        demo, noop = list(apps)
+        print(f"\ndemo / no-op, interleaved: {rate[demo, 1] / rate[noop, 1]:.2f}x (1 caller), "
+              f"{rate[demo, 8] / rate[noop, 8]:.2f}x (8 callers)")  # fmt: skip
+        print(machine())
+    finally:
+        for process, _ in running.values():
+            process.terminate()
+            process.wait()
+
+
 def main() -> None:
     from zoo.machine import describe as machine
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=160, help="requests per measurement")
     parser.add_argument("--startups", type=int, default=3, help="start-ups per app (median reported)")
+    parser.add_argument("--rounds", type=int, default=8, help="interleaved raw-HTTP rounds (the last table)")
+    parser.add_argument("--interleaved-only", action="store_true", help="only the interleaved raw-HTTP table")
     args = parser.parse_args()
     print(machine(), flush=True)
 
@@ -125,6 +162,8 @@ def main() -> None:
         "demo (python -m demo)": lambda port: [sys.executable, "-m", "demo", "--port", str(port)],
         "no-op Gradio app, same signature": lambda port: [sys.executable, str(noop), str(port)],
     }
+    if args.interleaved_only:
+        return interleaved(apps, folder, image, args.requests, args.rounds)
     results = {}  # app -> (start-up, {client: (1 caller, 8 callers)})
     for name, command in apps.items():
         startups = []
@@ -162,6 +201,7 @@ def main() -> None:
     )
     print(f"\ndemo / no-op: start-up {demo[0] / noop_result[0]:.2f}x; requests/s: {ratios}")
     print(machine())
+    interleaved(apps, folder, image, args.requests, args.rounds)
 
 
 if __name__ == "__main__":

@@ -26,8 +26,19 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _any_int8_ships():
+    """A model trained for 2 steps is near chance: how many digits its INT8 copy gets right is noise, and that
+    noise depends on the CPU's integer kernels. The shipping rule is not what these tests are about, so the
+    few-step models' INT8 copies always ship (the committed models are held to the real rule)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("export.quantize.MAX_ACCURACY_LOSS", 100.0)
+        patch.setattr("export.verify.MAX_ACCURACY_LOSS", 100.0)
+        yield
+
+
 @pytest.fixture(scope="module")
-def tiny_zoo(tmp_path_factory) -> Path:
+def tiny_zoo(tmp_path_factory, _any_int8_ships) -> Path:
     """Every architecture trained for a few steps, exported (cnn also as int8) into a fresh models dir."""
     root = tmp_path_factory.mktemp("zoo")
     for name in REGISTRY:
@@ -61,7 +72,7 @@ def test_manifest_entries_are_complete(tiny_zoo):
             assert key in entry, (entry["name"], key)
         assert entry["sha256"] == sha256(tiny_zoo / entry["file"])
     assert entries["longseq"]["vocab"] == entries["longseq-step"]["vocab"] and len(entries["longseq"]["vocab"]) == 25
-    # The few-step cnn's INT8 copy passes the shipping rule (it loses 1 of the 500 validation digits).
+    # The few-step cnn's INT8 copy is in the manifest, described as one (it always ships here: _any_int8_ships).
     assert entries["cnn-int8"]["kind"] == "int8" and entries["cnn-int8"]["float_model"] == "cnn"
     assert entries["cnn"]["inputs"] == {"image": {"shape": ["N", 1, 28, 28], "dtype": "float32"}}
     assert (tiny_zoo / "README.md").read_text().count("| longseq-step | step |") == 1

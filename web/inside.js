@@ -106,7 +106,8 @@ export function digitInside(zoo, root) {
       const grid = gridOf(layer);
       const canvas = el("canvas", { width: grid.width, height: grid.height, className: "layer-map" });
       const overlay = el("canvas", { width: grid.width, height: grid.height, className: "layer-overlay" });
-      const zoom = grid.spatial ? Math.max(1, 40 / grid.H) : grid.C <= 16 ? 24 : 9; // a tile about 40 px
+      // a tile about 40 px; the frame larger, where the receptive fields are outlined
+      const zoom = layer.op === "Input" ? 4 : grid.spatial ? Math.max(1, 40 / grid.H) : grid.C <= 16 ? 24 : 9;
       for (const c of [canvas, overlay]) c.style.width = `${grid.width * zoom}px`;
       const scale = el("span");
       const wrap = el("div", { className: "layer-canvas" }, canvas, overlay);
@@ -447,8 +448,9 @@ function explainText(layers, i, t, u, weights, chars, entry) {
     const a = dot(Wih, u, x), b1 = bih.data[u], r = dot(Whh, u, h), b2 = bhh.data[u];
     const pre = a + b1 + r + b2;
     out.push(line("h_t = tanh(W_ih x_t + b_ih + W_hh h_t−1 + b_hh)  (for this unit, with the numbers:)"));
-    out.push(checked(line(`tanh(${xDesc} ${fmt(a, 4)} ${signed(b1, 4)} (b_ih) ${signed(r, 4)} (W_hh·h_t−1) ${signed(b2, 4)} (b_hh)) = ` +
-      `tanh(${fmt(pre, 4)}) = ${fmt(Math.tanh(pre), 4)}   (the model computed ${fmt(value, 4)})`, "sum"), Math.tanh(pre), value));
+    out.push(line(`${xDesc} = ${fmt(a, 4)};  b_ih[${u}] = ${fmt(b1, 4)};  W_hh[${u},·]·h_t−1 = ${fmt(r, 4)};  b_hh[${u}] = ${fmt(b2, 4)}`, "mono"));
+    out.push(checked(line(`tanh(${fmt(a, 4)} ${signed(b1, 4)} ${signed(r, 4)} ${signed(b2, 4)}) = tanh(${fmt(pre, 4)}) = ` +
+      `${fmt(Math.tanh(pre), 4)}   (the model computed ${fmt(value, 4)})`, "sum"), Math.tanh(pre), value));
     if (k === 0) out.push(line("x_t is one-hot, so W_ih x_t is one column of W_ih: the one for this character."));
   } else {
     const gate = (g, act) => {
