@@ -164,11 +164,49 @@ def _io(spec: dict) -> str:
     return ", ".join(f"`{name}` {v.get('dtype', 'float32')} {v['shape']}" for name, v in spec.items())
 
 
+_TASKS = {  # manifest task -> the Hub's pipeline tag and task name
+    "digits": ("image-classification", "Image Classification"),
+    "text": ("text-generation", "Text Generation"),
+    "points": ("tabular-classification", "Tabular Classification"),
+}
+
+
+def front_matter(manifest: list[dict]) -> str:
+    """The YAML block the Hugging Face Hub reads: license, tags, pipeline tag, and a model-index with each
+    model's accuracy on its test split (validation too where the run measured it). JSON-style flow values
+    are valid YAML, so no YAML library is needed to write it."""
+    import json
+
+    index = []
+    for e in manifest:
+        if e["kind"] not in ("full", "int8"):
+            continue
+        m = e["metrics"]
+        tag, task = _TASKS[e["task"]]
+        if e["task"] == "text":
+            metrics = [{"type": "accuracy", "name": "next-character accuracy (training text)",
+                        "value": m["next_char_accuracy"]}]  # fmt: skip
+            dataset = {"name": m.get("dataset", e["model"]), "type": "text", "split": "train"}
+        else:
+            metrics = [{"type": "accuracy", "name": "test accuracy", "value": m["test_accuracy"]}]
+            if "val_accuracy" in m:
+                metrics.append({"type": "accuracy", "name": "validation accuracy", "value": m["val_accuracy"]})
+            dataset = {"name": m.get("dataset", e["model"]), "type": m.get("dataset", e["model"]), "split": "test"}
+        index.append({"name": e["name"], "results": [{"task": {"type": tag, "name": task}, "dataset": dataset,
+                                                      "metrics": metrics}]})  # fmt: skip
+    lines = ["---", "license: mit", "library_name: onnx", "pipeline_tag: image-classification",
+             "tags: " + json.dumps(["onnx", "mnist", "image-classification", "rnn", "char-rnn", "lecture", "int8",
+                                    "onnxruntime", "onnxruntime-web"]),
+             "datasets: " + json.dumps(["mnist"]), "model-index:"]  # fmt: skip
+    lines += [f"- {json.dumps(item)}" for item in index]
+    return "\n".join([*lines, "---", ""])
+
+
 def write_card(manifest: list[dict], path: Path) -> None:
     opsets = sorted({str(e["opset"]) for e in manifest})
-    lines = [
-        _HEADER.format(opset="/".join(opsets), min_contrast=MIN_CONTRAST, float_atol=FLOAT_ATOL, int8_steps=INT8_STEPS)
-    ]
+    header = _HEADER.format(opset="/".join(opsets), min_contrast=MIN_CONTRAST, float_atol=FLOAT_ATOL,
+                            int8_steps=INT8_STEPS)  # fmt: skip
+    lines = [front_matter(manifest), header.rstrip("\n")]  # the table's rows follow its |---| line directly
     for e in manifest:
         lines.append(f"| {e['name']} | {e['kind']} | {e['task']} | {get_spec(e['model']).description} | "
                      f"{e['parameters']:,} | `{e['file']}` | {e['bytes'] / 1024:,.1f} KB | {_accuracy(e)} |")  # fmt: skip
