@@ -1,7 +1,8 @@
 """Static INT8 quantisation of the digit models with ONNX Runtime's tools (QDQ, per-channel weights).
 
-Calibrated on training digits (never the test split). A quantised model that loses more than
-`MAX_ACCURACY_LOSS` points of test accuracy against its float model is not shipped.
+Calibrated on training digits. Judged on the validation split: a quantised model that loses more than
+`MAX_ACCURACY_LOSS` points of validation accuracy against its float model is not shipped. The test split
+chooses nothing; the manifest reports the shipped model's test accuracy.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from zoo.data import ImageDataset
 
-MAX_ACCURACY_LOSS = 0.3  # points of test accuracy
-# The whole training split of mnist-5k. Measured: with 1,000 calibration digits cnn-small and cnn-bn lose
-# 0.4 points; with 4,000 they lose 0.2 and 0.1 (MinMax; Percentile and Entropy calibration did no better).
-CALIBRATION_SAMPLES = 4000
+MAX_ACCURACY_LOSS = 0.3  # points of validation accuracy
+# The whole training split of mnist-5k (3,500 digits since the validation split). Measured before it, on
+# the test split: with 1,000 calibration digits cnn-small and cnn-bn lost 0.4 points; with 4,000 they lost
+# 0.2 and 0.1 (MinMax; Percentile and Entropy calibration did no better).
+CALIBRATION_SAMPLES = 3500
 
 
 class _Digits(CalibrationDataReader):
@@ -35,6 +37,12 @@ def calibration_images(data: ImageDataset, n: int = CALIBRATION_SAMPLES) -> np.n
     per_class = n // 10
     idx = np.concatenate([np.flatnonzero(data.y_train == k)[:per_class] for k in range(10)])
     return data.x_train[idx].astype(np.float32)[:, None] / 255
+
+
+def validation_set(data: ImageDataset) -> tuple[np.ndarray, np.ndarray]:
+    """The validation split as the graphs take it (float32 [N,1,28,28] in [0,1]) and its labels: what the
+    shipping rule judges on."""
+    return data.x_val.astype(np.float32)[:, None] / 255, data.y_val
 
 
 def quantize_digits(float_path: Path, int8_path: Path, data: ImageDataset) -> None:
