@@ -78,6 +78,9 @@ def site_files(models_dir: str | Path = "models") -> dict[str, Path]:
             files[f"models/{entry['file']}"] = models_dir / entry["file"]
             if entry.get("weights"):  # a probe's kernels, biases, BatchNorm and RNN matrices (the Inside view)
                 files[f"models/{entry['weights']['file']}"] = models_dir / entry["weights"]["file"]
+            for key in ("training", "epochs"):  # circles' start and the digit replays' weights (export/replay.py)
+                if entry.get(key):
+                    files[f"models/{entry[key]['file']}"] = models_dir / entry[key]["file"]
             if entry.get("test_data"):
                 for pb in sorted((models_dir / entry["test_data"]).glob("*.pb")):
                     files[f"models/{pb.relative_to(models_dir).as_posix()}"] = pb

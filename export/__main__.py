@@ -17,8 +17,9 @@ def main(argv: list[str] | None = None) -> int:
         "name",
         nargs="?",
         help="a trained run (e.g. cnn, cnn-fashion-mnist), all, canvas (re-make "
-        "the canvas models from the digit models already exported), or probes (re-make the probe models from the "
-        "checkpoints of the models already exported, without training)",
+        "the canvas models from the digit models already exported), probes (re-make the probe models from the "
+        "checkpoints of the models already exported, without training), or replay (circles' training file and the "
+        "digit replays from those checkpoints)",
     )
     parser.add_argument(
         "--check", action="store_true", help="verify every model in the manifest; non-zero exit on failure"
@@ -37,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
             export_canvases(args.out)
         elif args.name == "probes":
             export_probes(args.out)
+        elif args.name == "replay":
+            from export.replay import export_replays
+
+            export_replays(args.out)
         elif args.name:
             export(args.name, args.checkpoints, args.out, int8=not args.no_int8)
         if args.check:
@@ -52,6 +57,7 @@ def export(name: str, checkpoints: Path, out: Path, int8: bool = True) -> list[d
     from export.onnx import digit_test_set, digits_of, export_run, sha256
     from export.probe import export_probe, probed
     from export.quantize import MAX_ACCURACY_LOSS, accuracy, int8_accuracy_loss, quantize_digits, validation_set
+    from export.replay import training_entries
     from zoo.models import REGISTRY
 
     runs = list(REGISTRY) if name == "all" else [name]
@@ -86,6 +92,7 @@ def export(name: str, checkpoints: Path, out: Path, int8: bool = True) -> list[d
         if entries[0]["task"] == "digits":  # the sketch recipe fused with each digit model (export/canvas.py)
             entries += [export_canvas(e, out) for e in list(entries)]
         entries += [export_probe(e, out) for e in list(entries) if probed(e)]  # every layer an output (probe.py)
+        entries += training_entries(entries, out)  # circles' training file, the digit replays (replay.py)
         names = {e["name"] for e in entries}
         manifest = [e for e in manifest if e["name"] not in names and e.get("run") != run] + entries
         for entry in entries:

@@ -94,7 +94,7 @@ def _accuracy(entry: dict) -> str:
     m = entry["metrics"]
     if entry["task"] == "text":
         return f"next-char {m['next_char_accuracy']:.1%}; generation reproduces text: {m['generation_matches']}"
-    if entry["kind"] in ("canvas", "probe"):
+    if entry["kind"] in ("canvas", "probe", "replay"):
         return f"{m['test_accuracy']:.2%} test ({m['dataset']}), as {entry['base_model']}"
     return f"{m['test_accuracy']:.2%} test ({m['dataset']})"
 
@@ -225,4 +225,29 @@ def write_card(manifest: list[dict], path: Path) -> None:
         for e in probes:
             lines += _probe_layers(e)
         lines.append("")
+    lines += _training_section(manifest)
     path.write_text("\n".join(lines))
+
+
+def _training_section(manifest: list[dict]) -> list[str]:
+    """Training, watched (export/replay.py): circles' training file and the digit replays, with their bytes."""
+    training = [e for e in manifest if e.get("training")]
+    replays = [e for e in manifest if e["kind"] == "replay"]
+    if not training and not replays:
+        return []
+    lines = ["## Training, watched (export/replay.py)",
+             "The files the page at /web/ needs to train circles itself (the Train tab, web/train.js) and to replay a "
+             "digit CNN's training on one's own sketch (the epoch slider of the Inside view), each with its sha256 in "
+             "the manifest and proven by `python -m export --check`.", ""]  # fmt: skip
+    for e in training:
+        t = e["training"]
+        lines.append(f"- `{t['file']}` ({t['bytes']:,} bytes, `training` on {e['name']}): the run's initial weights, "
+                     f"its points and recipe ({t['optimizer']}, lr {t['lr']:g}, {t['epochs']:,} epochs), and PyTorch's "
+                     "loss and held-out accuracy at every epoch.")  # fmt: skip
+    for e in replays:
+        w = e["epochs"]
+        lines.append(f"- `{e['file']}` ({e['bytes']:,} bytes) + `{w['file']}` ({w['bytes']:,} bytes: {w['count']} epochs x "
+                     f"{w['parameters']:,} float16 weights): {e['probe_model']} with {e['base_model']}'s weights as "
+                     f"float16 inputs; {e['bytes'] + w['bytes']:,} bytes in all, fetched when the slider is first used.")  # fmt: skip
+    lines.append("")
+    return lines

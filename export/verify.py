@@ -644,7 +644,7 @@ def check_all(models_dir: Path, canvas_digits: int = CANVAS_DIGITS) -> tuple[lis
     rows, failures, failed = [], [], set()
     errors = (VerificationError, onnx.checker.ValidationError, onnx.shape_inference.InferenceError)
     for entry in entries.values():
-        if entry["kind"] in ("canvas", "probe"):
+        if entry["kind"] in ("canvas", "probe", "replay"):
             continue
         try:
             rows.append(verify_entry(entry, models_dir, entries))
@@ -674,6 +674,10 @@ def check_all(models_dir: Path, canvas_digits: int = CANVAS_DIGITS) -> tuple[lis
                 failures.append(
                     error if isinstance(error, VerificationError) else VerificationError(f"{entry['name']}: {error}")
                 )
+    from export.replay import check_replays  # circles' training file, the digit replays (export/replay.py)
+
+    replay_rows, replay_failures = check_replays(entries, models_dir, failed | unproven)
+    rows, failures = rows + replay_rows, failures + replay_failures
     for entry in entries.values():  # the test data every other runtime is checked with, here too
         if entry.get("test_data") and entry["name"] not in failed | unproven:
             try:

@@ -7,6 +7,8 @@
 //   await zoo.generateText("longseq", "if you wan", 170);                    // the whole sentence
 //   const { layers } = await zoo.inspectDigit(canvas, "cnn-bn");              // every layer, as computed
 //   const { layers: states } = await zoo.inspectText("hihello", "hihell");    // every hidden state
+//   const { layers: then } = await zoo.inspectDigit(canvas, "cnn", { epoch: 1 }); // as it was after epoch 1
+//   const start = await zoo.trainingFile();     // circles' initial weights and data, for train.js
 //
 // The manifest is the contract, as for the Python demo (demo/runtime.py): a model is fetched only when it
 // is first used, its sha256 checked against the manifest before onnxruntime sees it, and every error says
@@ -234,6 +236,36 @@ export class Zoo {
     const out = await this.run(probe.name, { indices: new ort.Tensor("int64", indices, [1, indices.length]) });
     return { ...textAnswer(entry, out.probabilities.data, indices.length), layers: this.#layers(probe, out), probe: probe.name,
       ms: performance.now() - started };
+  }
+
+  // ---------------------------------------------------------------- points: circles, and its training file
+
+  /** P(inner circle) from the shipped circles model for points [[x, y], ...]: a Float32Array, one per point. */
+  async classifyPoints(points, model = "circles") {
+    const entry = this.byName.get(model);
+    if (!entry || entry.task !== "points") throw new Error(`Unknown model ${pyRepr(model)}: the points model is circles.`);
+    const flat = Float32Array.from(points.flat());
+    const out = await this.run(entry.name, { points: new ort.Tensor("float32", flat, [points.length, 2]) });
+    return out.probability.data;
+  }
+
+  /** The circles run's start (initial weights, training and held-out points, recipe, PyTorch's history) that
+   * `python -m export` lists as `training` on the circles entry, sha256-checked; null when the manifest has none
+   * (a model exported before the run kept its start). */
+  async trainingFile(model = "circles") {
+    const info = this.byName.get(model)?.training;
+    if (!info) return null;
+    const bytes = await this.#fetchChecked(info.file, info.sha256);
+    return JSON.parse(new TextDecoder().decode(bytes));
+  }
+
+  async #fetchChecked(file, expected) {
+    const url = new URL(file, this.base);
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${url.pathname} is listed in ${this.manifestUrl.pathname} but missing (HTTP ${response.status})`);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if ((await sha256(bytes)) !== expected) throw new Error(`${url.pathname} does not match the sha256 in ${this.manifestUrl.pathname}`);
+    return bytes;
   }
 
   // ---------------------------------------------------------------- text
