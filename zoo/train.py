@@ -191,7 +191,7 @@ def train(
     `compile`: on a GPU the step is captured as a CUDA graph, on the CPU the model goes through
     `torch.compile` (optional either way). `threads`: the CPU threads (default: torch's for digit models,
     one for the tiny text and points models); the same seed and thread count give the same weights.
-    `max_steps` caps the optimiser steps per epoch (tests use it for a quick run).
+    `max_steps` caps the optimiser steps per epoch (text and points: the epochs), for quick test runs.
     """
     spec = get_spec(name)
     if spec.task != "digits" and dataset not in (None, DEFAULT_IMAGE_DATASET):
@@ -219,8 +219,8 @@ def train(
             task = _train_text(model, spec, config, dev, compile and dev.type == "cuda", max_steps, quiet)
         else:
             task = _train_points(model, config, dev, compile and dev.type == "cuda", max_steps, quiet)
-        where = provenance(dev)
-    wall = time.perf_counter() - started
+        wall = time.perf_counter() - started
+        where = provenance(dev)  # inside the block: the threads it ran on
 
     run = run_name(name, dataset if spec.task == "digits" else None)
     out = Path(out)
