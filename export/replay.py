@@ -243,7 +243,7 @@ def check_replay(entry: dict, models_dir: Path, entries: dict[str, dict]) -> str
     if on_canvas > FP16_PROB_ATOL:
         raise ValuesMismatch(f"{entry['name']}: on the drawn 7 the last epoch's probabilities differ from "
                              f"{entry['probe_model']}'s by {on_canvas:.2e} (tolerance {FP16_PROB_ATOL:g})")  # fmt: skip
-    return f"{len(epochs)} epochs = log; last {int(same.sum())}/{len(same)}, max |dp| {max(worst, on_canvas):.1e}"
+    return f"{len(epochs)} epochs = log; last {int(same.sum())}/{len(same)} same answer, max prob. diff {max(worst, on_canvas):.1e}"
 
 
 def check_replays(entries: dict[str, dict], models_dir: Path, failed: set[str]) -> tuple[list, list]:

@@ -2,6 +2,7 @@
 // bars, the 28x28 frame the model saw, a model picker, clear and upload. The canvas's ImageData goes to
 // the model as it is: the preprocessing is inside the canvas models.
 import { digitInside } from "./inside.js";
+import { replaySlider } from "./replay.js";
 
 const THROTTLE_MS = 50; // during a stroke, at most one classification started per 50 ms
 const BRUSH = 18; // px on the 420 px canvas, as the Gradio demo's brush
@@ -14,6 +15,7 @@ export function setUpDigits(zoo) {
   const canvas = $("sketch"), frameCanvas = $("frame"), bars = $("bars"), info = $("digit-info"), picker = $("digit-model");
   const context = canvas.getContext("2d", { willReadFrequently: true });
   const insideBox = $("digit-inside"), inside = digitInside(zoo, insideBox);
+  const replay = replaySlider(zoo, insideBox, () => request(true)); // the epoch slider (models that kept every epoch)
   const log = []; // every answer shown: {label, drawing, ms, at} (read by the browser tests)
   let model = zoo.bestDigitModel;
   let source = canvas; // the canvas, or the ImageData of an uploaded picture at its own size
@@ -42,7 +44,9 @@ export function setUpDigits(zoo) {
       const probe = insideBox.open ? zoo.probeEntry(model) : null;
       const name = probe?.name ?? zoo.entries.find((e) => e.kind === "canvas" && e.base_model === model)?.name;
       if (!zoo.sessions.has(name)) info.textContent = `Loading ${model}${probe ? " and its probe model" : ""}...`;
-      const result = probe ? await zoo.inspectDigit(source, model) : await zoo.classifyDigit(source, model);
+      if (probe) replay.setModel(model);
+      const epoch = probe && replay.model === model ? replay.epoch : null;
+      const result = probe ? await zoo.inspectDigit(source, model, { epoch }) : await zoo.classifyDigit(source, model);
       show(result, wasDrawing);
       if (probe) {
         const started = performance.now();
@@ -81,7 +85,7 @@ export function setUpDigits(zoo) {
       return item;
     }));
     info.textContent = result.ink
-      ? `${result.model} answered in ${result.ms.toFixed(1)} ms, in this browser (wasm, ${zoo.threads} thread${zoo.threads > 1 ? "s" : ""}).`
+      ? `${result.model}${result.epoch ? ` as it was after epoch ${result.epoch} of its training` : ""} answered in ${result.ms.toFixed(1)} ms, in this browser (wasm, ${zoo.threads} thread${zoo.threads > 1 ? "s" : ""}).`
       : result.message;
     const pixels = new ImageData(28, 28);
     result.frame.forEach((v, i) => {
@@ -186,6 +190,7 @@ export function setUpDigits(zoo) {
   return {
     log,
     inside,
+    replay,
     // load the default model and answer the blank canvas: the first stroke is then answered at once
     ready: zoo.prepareDigitModel(model).then(() => classify()).then(() => { window.firstPrediction = performance.now(); }),
     shown() {},

@@ -195,7 +195,7 @@ export function digitInside(zoo, root) {
         for (const ch of channels) outline(i - 1, ch, ...clamped, "#f59e0b");
       }
     }
-    const weights = await zoo.weights(model).catch(() => null);
+    const weights = await (current.epoch ? epochWeights(zoo, model, current.epoch) : zoo.weights(model)).catch(() => null);
     detail.replaceChildren(...explainDigit(layers, i, c, y, x, weights, current));
     detail.dataset.layer = layers[i].name;
     detail.dataset.cell = JSON.stringify([c, y, x]);
@@ -227,6 +227,13 @@ export function digitInside(zoo, root) {
     },
     select,
   };
+}
+
+/** The weights as they were after `epoch` (the replay's float16 snapshot), named as zoo.weights names them. */
+async function epochWeights(zoo, model, epoch) {
+  const replay = await zoo.replay(model);
+  const names = Object.keys(zoo.replayEntry(model).epochs.tensors);
+  return Object.fromEntries(names.map((name) => [name, replay.tensor(epoch, name)]));
 }
 
 const at = (layer, c, y, x) => layer.data[c * dims(layer)[1] * dims(layer)[2] + y * dims(layer)[2] + x];

@@ -205,12 +205,13 @@ export class Zoo {
    * the first is the 28x28 frame, the input). One call of the probe model (fetched when first used), which
    * holds the recipe, the model and every layer's output. Float digit models only (see inspectableDigitModels).
    */
-  async inspectDigit(imageData, model) {
+  async inspectDigit(imageData, model, { epoch } = {}) {
     const name = model ?? this.bestDigitModel;
     const probe = this.probeEntry(name);
     if (!probe || probe.task !== "digits") {
       throw new Error(`${pyRepr(name)} has no probe model: the Inside view shows ${this.inspectableDigitModels().join(", ")}.`);
     }
+    if (epoch !== undefined && epoch !== null) return this.#inspectAtEpoch(imageData, name, probe, epoch);
     const canvasEntry = this.byName.get(probe.canvas_model);
     await this.session(probe.name);
     const started = performance.now();
@@ -219,6 +220,58 @@ export class Zoo {
     const out = await this.run(probe.name, { image: new ort.Tensor("uint8", pixels, [image.height, image.width, 4]) });
     const answer = digitAnswer(canvasEntry ?? probe, out, name);
     return { ...answer, layers: this.#layers(probe, out), probe: probe.name, ms: performance.now() - started };
+  }
+
+  // ---------------------------------------------------------------- replay: the training, epoch by epoch
+
+  /** The replay entry (kind "replay") of a digit model, or null: the models whose run kept every epoch's weights. */
+  replayEntry(model) {
+    return this.entries.find((e) => e.kind === "replay" && e.base_model === model) ?? null;
+  }
+
+  /**
+   * Every epoch's weights of `model`'s training run (the replay's float16 `epochs` file, fetched once when first
+   * asked for, sha256-checked): {count, history (the training log: train_loss, val_loss, val_accuracy,
+   * test_loss, test_accuracy per epoch), feeds(epoch) (the float16 tensors the replay graph takes), tensor(epoch,
+   * name) ({data: Float32Array, shape})}. Epochs count from 1.
+   */
+  replay(model) {
+    const entry = this.replayEntry(model);
+    if (!entry) return Promise.reject(new Error(`${model} has no replay in the manifest (its training run kept no snapshots).`));
+    if (!this.replays) this.replays = new Map();
+    if (!this.replays.has(model)) {
+      const promise = (async () => {
+        const info = entry.epochs;
+        const halves = new Uint16Array((await this.#fetchChecked(info.file, info.sha256)).buffer); // little-endian hosts
+        const check = (epoch) => {
+          if (!(Number.isInteger(epoch) && epoch >= 1 && epoch <= info.count)) throw new Error(`epoch must be 1 to ${info.count}; got ${pyRepr(epoch)}`);
+          return (epoch - 1) * info.parameters;
+        };
+        const slice = (epoch, t) => halves.subarray(check(epoch) + t.offset, check(epoch) + t.offset + t.length);
+        return {
+          count: info.count,
+          history: entry.history,
+          feeds: (epoch) => Object.fromEntries(Object.entries(info.tensors).map(([name, t]) => [name, new ort.Tensor("float16", slice(epoch, t), t.shape)])),
+          tensor: (epoch, name) => ({ data: Float32Array.from(slice(epoch, info.tensors[name]), halfToFloat), shape: info.tensors[name].shape }),
+        };
+      })();
+      promise.catch(() => this.replays.delete(model));
+      this.replays.set(model, promise);
+    }
+    return this.replays.get(model);
+  }
+
+  async #inspectAtEpoch(imageData, name, probe, epoch) {
+    const entry = this.replayEntry(name);
+    if (!entry) throw new Error(`${pyRepr(name)} has no replay: its training run kept no weights per epoch.`);
+    const replay = await this.replay(name);
+    await this.session(entry.name);
+    const started = performance.now();
+    const image = toImageData(imageData);
+    const pixels = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+    const out = await this.run(entry.name, { image: new ort.Tensor("uint8", pixels, [image.height, image.width, 4]), ...replay.feeds(epoch) });
+    const answer = digitAnswer(entry, out, name);
+    return { ...answer, layers: this.#layers(probe, out), probe: entry.name, epoch, ms: performance.now() - started };
   }
 
   /**
@@ -384,6 +437,14 @@ function toImageData(source) {
     throw new Error("classifyDigit takes an ImageData, a canvas, or {data, width, height} with 4 bytes (RGBA) per pixel.");
   }
   return source;
+}
+
+/** An IEEE 754 half (as its 16 bits) -> a number. */
+function halfToFloat(bits) {
+  const exponent = (bits >> 10) & 0x1f, fraction = bits & 0x3ff, sign = bits & 0x8000 ? -1 : 1;
+  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
+  if (exponent === 31) return fraction ? NaN : sign * Infinity;
+  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
 
 function argmax(values) {

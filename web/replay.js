@@ -1,0 +1,168 @@
+// The epoch slider of the Inside view: the digit model's training replayed on what you drew. Drag it and the
+// layers, the prediction, the first layer's kernels and the cursor on the training curves are those of that
+// epoch (zoo.inspectDigit(image, model, {epoch}) runs the replay model with that epoch's weights). The replay's
+// files (the graph and every epoch's float16 weights) are fetched when the slider is first used.
+
+function $el(tag, props = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+}
+
+/**
+ * Controls in `root` (the Inside view's <details>) for the digit models with a replay entry. `onChange()` is
+ * called when the epoch changes (the Digits tab asks inspectDigit again). `epoch` is null for the trained model.
+ */
+export function replaySlider(zoo, root, onChange) {
+  const box = $el("div", { className: "replay", hidden: true });
+  const slider = $el("input", { type: "range", min: "1", max: "1", step: "1", value: "1", id: "epoch" });
+  slider.setAttribute("aria-label", "epoch of training");
+  const label = $el("output", { className: "replay-label" });
+  const final = $el("button", { type: "button", textContent: "Trained model", className: "replay-final" });
+  const note = $el("p", { className: "hint" });
+  const kernels = $el("canvas", { className: "replay-kernels", width: 10, height: 10 });
+  const curves = $el("canvas", { className: "replay-curves", width: 360, height: 140 });
+  const kernelCaption = $el("figcaption");
+  box.append(
+    $el("div", { className: "replay-row" }, $el("label", { htmlFor: "epoch", textContent: "Replay the training: epoch " }), slider, label, final),
+    note,
+    $el("div", { className: "replay-figures" },
+      $el("figure", {}, kernelCaption, kernels),
+      $el("figure", {}, $el("figcaption", {}, "The training log: ", $el("span", { className: "key loss", textContent: "training loss" }), ", ",
+        $el("span", { className: "key val", textContent: "validation loss" }), " (left), ", $el("span", { className: "key acc", textContent: "test accuracy" }),
+        " (right); the red line is the epoch shown. The training loss is measured as the model trains (dropout, shifted ",
+        "digits, label smoothing), so it stays above the validation loss."), curves)),
+  );
+  root.querySelector(".inside-body").before(box);
+
+  let model = null, replay = null, epoch = null, loading = null;
+
+  async function load() {
+    if (!loading) {
+      const entry = zoo.replayEntry(model);
+      note.textContent = `Loading the replay: ${kb(entry.bytes)} graph + ${kb(entry.epochs.bytes)} of weights (${entry.epochs.count} epochs x ${entry.epochs.parameters.toLocaleString("en-US")} float16)...`;
+      loading = zoo.replay(model);
+    }
+    replay = await loading;
+    return replay;
+  }
+
+  async function setEpoch(value) {
+    const wanted = model;
+    try {
+      await load();
+    } catch (error) {
+      note.textContent = error.message;
+      return;
+    }
+    if (wanted !== model) return;
+    epoch = value;
+    draw();
+    onChange();
+  }
+
+  function draw() {
+    const entry = zoo.replayEntry(model);
+    const history = entry.history;
+    const count = entry.epochs.count;
+    const shown = epoch ?? count;
+    label.value = epoch === null ? `trained (${count} of ${count})` : `${epoch} of ${count}`;
+    final.disabled = epoch === null;
+    const test = history.test_accuracy[shown - 1];
+    note.textContent = epoch === null
+      ? `Drag the slider to see this model as it was after each epoch of its training (${kb(entry.bytes + entry.epochs.bytes)} fetched on first use).`
+      : `After epoch ${epoch}: test accuracy ${(100 * test).toFixed(1)}% (the training log's figure for this epoch's float16 weights), ` +
+        `training loss ${history.train_loss[shown - 1].toFixed(3)}, validation loss ${history.val_loss[shown - 1].toFixed(3)}.`;
+    drawCurves(curves, history, shown);
+    if (replay) drawKernels(shown);
+    else kernelCaption.textContent = "The first layer's kernels (shown once the replay is loaded)";
+    box.dataset.epoch = epoch === null ? "" : String(epoch);
+  }
+
+  function drawKernels(at) {
+    const probe = zoo.probeEntry(model);
+    const first = probe.layers.find((l) => l.op === "Conv2d");
+    const name = first?.params?.weight;
+    if (!name) return;
+    const { data, shape } = replay.tensor(at, name); // [C_out, C_in, k, k]
+    const [C, , k] = shape;
+    const cols = Math.min(C, 16), rows = Math.ceil(C / cols), cell = k + 1;
+    kernels.width = cols * cell - 1;
+    kernels.height = rows * cell - 1;
+    kernels.style.width = `${Math.min(360, (cols * cell - 1) * (k <= 3 ? 8 : 10))}px`;
+    const pixels = new ImageData(kernels.width, kernels.height);
+    pixels.data.fill(255);
+    let max = 0;
+    for (const v of data) max = Math.max(max, Math.abs(v));
+    for (let c = 0; c < C; c++) {
+      const ox = (c % cols) * cell, oy = Math.floor(c / cols) * cell;
+      for (let y = 0; y < k; y++) for (let x = 0; x < k; x++) {
+        const t = data[c * k * k + y * k + x] / (max || 1);
+        const o = 4 * ((oy + y) * kernels.width + ox + x);
+        const [r, g, b] = t >= 0 ? [255, 255 * (1 - t), 255 * (1 - t)] : [255 * (1 + t), 255 * (1 + t), 255];
+        pixels.data[o] = r; pixels.data[o + 1] = g; pixels.data[o + 2] = b;
+      }
+    }
+    kernels.getContext("2d").putImageData(pixels, 0, 0);
+    kernelCaption.textContent = `${first.name}'s ${C} kernels (${k}x${k}) after epoch ${at} (red positive, blue negative, |max| ${max.toFixed(2)})`;
+  }
+
+  slider.addEventListener("input", () => setEpoch(Number(slider.value)));
+  final.addEventListener("click", () => { epoch = null; slider.value = slider.max; draw(); onChange(); });
+
+  return {
+    /** Show the slider for `name` when it has a replay (else hide it); resets to the trained model. */
+    setModel(name) {
+      if (name === model) return;
+      model = name;
+      replay = null;
+      loading = null;
+      epoch = null;
+      const entry = zoo.replayEntry(name);
+      box.hidden = !entry;
+      if (!entry) return;
+      slider.max = String(entry.epochs.count);
+      slider.value = slider.max;
+      draw();
+    },
+    get epoch() { return epoch; },
+    get model() { return model; },
+    setEpoch,
+  };
+}
+
+function drawCurves(canvas, history, at) {
+  const ctx = canvas.getContext("2d");
+  const { width: w, height: h } = canvas;
+  const pad = { l: 30, r: 34, t: 8, b: 16 };
+  const n = history.train_loss.length;
+  ctx.clearRect(0, 0, w, h);
+  const x = (e) => pad.l + ((w - pad.l - pad.r) * (e - 1)) / Math.max(1, n - 1);
+  const maxLoss = Math.max(...history.train_loss, ...history.val_loss);
+  const yLoss = (v) => pad.t + (h - pad.t - pad.b) * (1 - v / maxLoss);
+  const yAcc = (v) => pad.t + (h - pad.t - pad.b) * (1 - v);
+  ctx.font = "10px system-ui, sans-serif";
+  ctx.fillStyle = "#4b5563";
+  ctx.strokeStyle = "#e5e7eb";
+  for (const v of [0, 0.5, 1]) {
+    ctx.beginPath(); ctx.moveTo(pad.l, yAcc(v)); ctx.lineTo(w - pad.r, yAcc(v)); ctx.stroke();
+    ctx.fillText(`${Math.round(100 * v)}%`, w - pad.r + 3, yAcc(v) + 3);
+    ctx.fillText((maxLoss * v).toFixed(1), 2, yLoss(maxLoss * v) + 3);
+  }
+  ctx.fillText("1", pad.l - 2, h - 3);
+  ctx.textAlign = "right";
+  ctx.fillText(`epoch ${n}`, w - pad.r, h - 3);
+  ctx.textAlign = "left";
+  const line = (values, y, colour, dash = []) => {
+    ctx.strokeStyle = colour; ctx.setLineDash(dash); ctx.lineWidth = 1.5; ctx.beginPath();
+    values.forEach((v, i) => (i ? ctx.lineTo(x(i + 1), y(v)) : ctx.moveTo(x(1), y(v))));
+    ctx.stroke(); ctx.setLineDash([]);
+  };
+  line(history.train_loss, yLoss, "#2563eb");
+  line(history.val_loss, yLoss, "#2563eb", [4, 3]);
+  line(history.test_accuracy, yAcc, "#16a34a");
+  ctx.strokeStyle = "#dc2626"; ctx.lineWidth = 1.5;
+  ctx.beginPath(); ctx.moveTo(x(at), pad.t); ctx.lineTo(x(at), h - pad.b); ctx.stroke();
+}
+
+const kb = (bytes) => `${(bytes / 1024).toFixed(0)} KB`;
