@@ -1,16 +1,27 @@
-"""The Gradio app: digits (sketch or upload), text (next character, generation), points (circles).
+"""The Gradio app: digits (sketch or upload), text (next character, generation), points (circles), and what
+happens inside each network (every layer, from the models' probe files).
 
-API endpoints (gradio_client): classify_digit(image, model), predict_text(model, text),
-generate_text(model, prefix, length, temperature), classify_point(x, y). Every bad input becomes a
-gr.Error whose message says what was wrong and what is accepted.
+API endpoints (gradio_client): classify_digit(image, model), inspect_digit(image, model), predict_text(model,
+text), inspect_text(model, text), generate_text(model, prefix, length, temperature, seed), classify_point(x, y).
+Every bad input becomes a gr.Error whose message says what was wrong and what is accepted.
+
+inspect_digit and inspect_text answer JSON; every layer's `values` are nested lists in the layer's `shape`
+(row-major, as NumPy's tolist() gives them):
+  inspect_digit: {model, asked, note, label, confidences: {digit: probability},
+                  layers: [{name, module, op, shape, values, ...the manifest's other keys for the layer}]}
+  inspect_text:  {model, text, predicted, vocab, layers: [... same, shape [characters, units]]}
+`model` is the model whose layers these are: an INT8 model is shown through the float model it was quantised
+from (probes are float only), and `note` says so. A value that is not finite would be null, never NaN.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
 import html
 import os
+import secrets
 import threading
 import time
 import weakref
@@ -24,9 +35,22 @@ from starlette.middleware import Middleware
 
 from demo.guard import BodyLimit, check_uploads, explain_refusals, return_memory_to_the_system
 from demo.images import MAX_SKETCH_SIDE, NotADigit, check_blob_size, to_rgba
-from demo.runtime import MAX_GENERATE, MAX_TEMPERATURE, MAX_TEXT, BadRequest, Zoo
+from demo.inside import digit_pictures, png_bytes, text_heat_maps
+from demo.runtime import (
+    MAX_GENERATE,
+    MAX_SEED,
+    MAX_TEMPERATURE,
+    MAX_TEXT,
+    BadRequest,
+    DigitInside,
+    Layer,
+    TextInside,
+    Zoo,
+)
 
 MAX_UPLOAD = "10mb"
+NO_IMAGE = "No image was sent. Upload a picture of one digit (PNG, JPEG, ...)."
+INSIDE_PROMPT = "Draw a digit or upload a picture: every layer of the network will show here."
 # Serving limits, each measured with `python -m demo.soak` / `python -m demo.bench` (README, Performance 3).
 # Disk: every upload and output image is a file in Gradio's cache; FileCache deletes each CACHE_AGE_S after its
 # use (UNREAD_UPLOAD_S for an upload not read yet), except an open page's current sketch and upload.
@@ -42,6 +66,18 @@ CONCURRENCY = 8
 # Its answer is settled long before this (the data lies within 1.2 of the origin).
 MAX_COORDINATE = 1e6
 PLANE = 1.5  # the circles plot spans [-PLANE, PLANE] on both axes
+EXAMPLES = Path(__file__).resolve().parent / "examples"  # the Upload tab's example pictures
+EXAMPLE_PICTURES = {  # file: what it is (in the examples' label)
+    "scan-2.jpg": "a scan", "printed-3.png": "a printed digit", "sketch-5.png": "a sketch",
+    "photo-4.jpg": "a phone photo stored sideways (EXIF orientation 6)",
+}  # fmt: skip
+EXAMPLE_TEXTS = [  # (model, text): each model's own kind of text
+    ("hihello", "hihell"), ("charseq", "if you wan"), ("longseq", "if you want to build a ship"),
+    ("longseq-gru", "teach them to long for the endless immensity of the sea"),
+]  # fmt: skip
+# Inputs an API caller may leave out, by endpoint: how many of its last inputs (they then take the function's
+# default). generate_text's seed came later: a call with the four inputs it had still answers as before.
+OPTIONAL_INPUTS = {"generate_text": 1}
 PLOT_SIZE = 360
 # Gradio 6.31's Sketchpad opens with no tool selected ("select the draw tool to start"): pick the brush
 # for the user as soon as the canvas is on the page, so drawing works at the first stroke.
@@ -65,12 +101,15 @@ class UploadedImage(gr.Image):
     """
 
     app: gr.Blocks | None = None  # set by build_app: only this app's uploads are read (demo/guard.py)
+    examples: frozenset[str] = frozenset()  # and this app's own example pictures, as Gradio cached them
 
     def get_block_name(self) -> str:
         return "image"
 
     def preprocess(self, payload):
-        check_uploads(payload, self.app)
+        path = getattr(payload, "path", None)
+        if not (isinstance(path, str) and os.path.abspath(path) in self.examples):
+            check_uploads(payload, self.app)
         try:
             return super().preprocess(payload)
         except Exception as error:  # Pillow's UnidentifiedImageError, decompression-bomb errors, ...
@@ -317,11 +356,47 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
     def classify_digit(image: str | None, model: str = best):
         """An image file of any size and mode -> top-3 digits with confidences."""
         if image is None:
-            raise gr.Error("No image was sent. Upload a picture of one digit (PNG, JPEG, ...).")
+            raise gr.Error(NO_IMAGE)
         try:
             return classify(image, model)
         except (NotADigit, BadRequest) as error:
             raise gr.Error(str(error)) from None
+
+    # ------------------------------------------------------------------ inside the digit models
+
+    def inspect_digit(image: str | None, model: str = best) -> dict:
+        """An image file -> the answer and every layer's output as JSON (the module docstring gives its shape)."""
+        if image is None:
+            raise gr.Error(NO_IMAGE)
+        try:
+            return _digit_json(zoo.inspect_digit(model, to_rgba(image)))
+        except (NotADigit, BadRequest) as error:
+            raise gr.Error(str(error)) from None
+
+    def inside_pictures(image, model: str, shown: bool):
+        """The Inside view for a picture (UI only): every layer's picture, and a line about them. Nothing is
+        computed while the accordion is closed."""
+        if not shown:
+            return gr.skip(), gr.skip()
+        if image is None:
+            return "", INSIDE_PROMPT
+        try:
+            inside = zoo.inspect_digit(model, to_rgba(image))
+        except (NotADigit, BadRequest) as error:
+            return "", str(error)
+        note = (f"**{inside.model}**: the frame and its {len(inside.layers) - 1} layers, in the order the network "
+                f"computes them, from `{inside.model}-probe.onnx` ({inside.seconds * 1e3:.1f} ms). Blue is below "
+                "zero, red above; each layer has its own scale, shown under it.")  # fmt: skip
+        if inside.note:
+            note = f"{inside.note} {note}"
+        return _pictures_html(digit_pictures(inside.layers, list(inside.confidences))), note
+
+    def inside_sketch(sketch, model: str, shown: bool):
+        return inside_pictures((sketch or {}).get("composite"), model, shown)
+
+    def inside_current(sketch, image: str | None, model: str, shown: bool):
+        """For the upload if there is one, else the sketch (as reclassify chooses)."""
+        return inside_pictures(image, model, shown) if image is not None else inside_sketch(sketch, model, shown)
 
     # ------------------------------------------------------------------ text
 
@@ -333,14 +408,41 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
             raise gr.Error(str(error)) from None
         return predicted, _prediction_table(text, predicted, probabilities, zoo.models[model].entry["vocab"])
 
-    def generate_text(model: str, prefix: str, length: float, temperature: float = 0.0):
-        """prefix followed by `length` generated characters (greedy at temperature 0)."""
+    def generate_text(model: str, prefix: str, length: float, temperature: float = 0.0, seed: float | None = 0):
+        """prefix followed by `length` generated characters (greedy at temperature 0; sampled with `seed` above
+        it: the same seed gives the same text; left out, seed 0)."""
         try:
             if length is None:
                 raise BadRequest(f"The length is missing: give a whole number from 1 to {MAX_GENERATE:,}.")
-            return zoo.generate(model, prefix, length, temperature or 0.0)
+            return zoo.generate(model, prefix, length, temperature or 0.0, 0 if seed is None else seed)
         except BadRequest as error:
             raise gr.Error(str(error)) from None
+
+    def next_seed(fresh: bool, temperature: float):
+        """The seed box before a sampled run (UI only): a fresh seed when asked, else the one shown."""
+        return secrets.randbelow(MAX_SEED + 1) if fresh and temperature else gr.skip()
+
+    def inspect_text(model: str, text: str) -> dict:
+        """A text -> the next character at every position and every layer's values as JSON."""
+        try:
+            return _text_json(zoo.inspect_text(model, text))
+        except BadRequest as error:
+            raise gr.Error(str(error)) from None
+
+    def hidden_states(model: str, text: str):
+        """The heat map of every RNN/GRU layer's hidden state (UI only)."""
+        try:
+            inside = zoo.inspect_text(model, text)
+        except BadRequest:
+            return ""  # predict_text has said what is wrong
+        pictures = text_heat_maps(inside.layers, inside.text, inside.predicted, inside.vocab)
+        return _pictures_html([(picture, f"{model}: {caption}") for picture, caption in pictures])
+
+    def fitting_text(model: str, text: str):
+        """The model changed: keep the text if the model knows all its characters (left as it is: an example
+        text may have arrived with the model), else put the model's example in."""
+        fits = text and len(text) <= MAX_TEXT and set(text) <= set(zoo.models[model].entry["vocab"])
+        return gr.skip() if fits else _example_text(zoo)(model)
 
     # ------------------------------------------------------------------ points
 
@@ -381,30 +483,65 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
                     with gr.Tab("Upload"):
                         upload = UploadedImage(label="image", type="filepath", image_mode=None,
                                                sources=["upload", "clipboard"], height=300)  # fmt: skip
+                        # Not gr.Examples: it sets the image with gr.update(), and Gradio then gives the session a
+                        # new UploadedImage made from its constructor arguments, without `app` and `examples`.
+                        pictures = [str(EXAMPLES / name) for name in EXAMPLE_PICTURES if (EXAMPLES / name).is_file()]
+                        examples = gr.Dataset(components=[upload], samples=[[p] for p in pictures], type="index",
+                                              label="Examples: " + ", ".join(EXAMPLE_PICTURES.values()))  # fmt: skip
                 with gr.Column(scale=2):
                     label = gr.Label(num_top_classes=3, label="prediction")
-                    frame = gr.Image(label="what the model sees (28x28)", height=180, interactive=False)
+                    # PNG: the frame's pixels exactly as the model saw them (WebP, Gradio's default, is lossy)
+                    frame = gr.Image(label="what the model sees (28x28)", height=180, interactive=False, format="png")
                     info = gr.Markdown("Draw a digit on the canvas, or upload a picture of one.")
-            sketch.change(classify_sketch, [sketch, model], [label, frame, info], api_name=False,
-                          trigger_mode="always_last", show_progress="hidden")  # fmt: skip
-            # .upload, not .change: clearing the image is not a request to classify nothing
-            upload.upload(file_cache.reads_upload(classify_digit), [upload, model], [label, frame, info],
-                          api_name="classify_digit")  # fmt: skip
-            upload.clear(lambda: (None, None, "Draw a digit on the canvas, or upload a picture of one."),
-                         None, [label, frame, info], api_name=False)  # fmt: skip
-            model.change(reclassify, [sketch, upload, model], [label, frame, info], api_name=False)
+            with gr.Accordion("Inside the network: every layer for this picture", open=True) as inside_box:
+                inside_note = gr.Markdown(INSIDE_PROMPT)
+                # the pictures in the page itself (PNG data: URLs, each at its own size): no files in the cache
+                layer_pictures = gr.HTML()
+            # the Inside pictures are made only while the accordion is open. A hidden checkbox, not gr.State: with
+            # state to clean up, Gradio would hold a heartbeat connection open for every page.
+            inside_shown = gr.Checkbox(value=True, visible=False)
+            inside = [layer_pictures, inside_note]
+            answer = [label, frame, info]
+            sketch.change(classify_sketch, [sketch, model], answer, api_name=False, trigger_mode="always_last",
+                          show_progress="hidden").success(
+                inside_sketch, [sketch, model, inside_shown], inside, api_name=False, trigger_mode="always_last",
+                show_progress="hidden")  # fmt: skip
+            # .upload, not .change: clearing the image is not a request to classify nothing. The Inside pictures
+            # follow as their own request (the page asks for them), so classify_digit's cost is its own.
+            upload.upload(file_cache.reads_upload(classify_digit), [upload, model], answer,
+                          api_name="classify_digit").success(
+                inside_pictures, [upload, model, inside_shown], inside, api_name=False)  # fmt: skip
+            examples.click(lambda k: pictures[k], examples, upload, api_name=False, queue=False).success(
+                classify_digit, [upload, model], answer, api_name=False).success(
+                inside_pictures, [upload, model, inside_shown], inside, api_name=False)  # fmt: skip
+            upload.clear(lambda: (None, None, "Draw a digit on the canvas, or upload a picture of one.", "",
+                                  INSIDE_PROMPT), None, answer + inside, api_name=False)  # fmt: skip
+            model.change(reclassify, [sketch, upload, model], answer, api_name=False).success(
+                inside_current, [sketch, upload, model, inside_shown], inside, api_name=False)  # fmt: skip
+            inside_box.expand(lambda: True, None, inside_shown, api_name=False, queue=False).success(
+                inside_current, [sketch, upload, model, inside_shown], inside, api_name=False)  # fmt: skip
+            inside_box.collapse(lambda: False, None, inside_shown, api_name=False, queue=False)
             # cached files expire soon after use (FileCache); an open page's current sketch and upload stay
             for drawn_or_uploaded in (sketch.change, upload.upload):
                 drawn_or_uploaded(file_cache.keep, [sketch, upload], None, preprocess=False, queue=False,
                                   api_name=False, show_progress="hidden")  # fmt: skip
+            # API only: every layer as JSON (a hidden button: nothing on the page calls it)
+            layers_json = gr.JSON(visible=False)
+            gr.Button(visible=False).click(file_cache.reads_upload(inspect_digit), [upload, model], layers_json,
+                                           api_name="inspect_digit")  # fmt: skip
 
         with gr.Tab("Text"):
             with gr.Row():
                 text_model = gr.Dropdown(text_models, value=text_models[0], label="model")
                 text = gr.Textbox(label="text", value="hihell", max_length=MAX_TEXT,
                                   info=f"up to {MAX_TEXT} characters from the model's vocabulary")  # fmt: skip
+            pairs = [pair for pair in EXAMPLE_TEXTS if pair[0] in text_models]
+            text_examples = gr.Dataset(components=[text], samples=[[t] for _, t in pairs], type="index",
+                                       sample_labels=[f"{m}: {t}" for m, t in pairs], label="Example texts")  # fmt: skip
             predicted = gr.Textbox(label="next character at every position", interactive=False)
             table = gr.HTML()
+            with gr.Accordion("Inside the network: the hidden state of every layer", open=True):
+                hidden = gr.HTML()  # in the page itself, as the digit layers: shown whenever the tab is opened
             gr.Markdown("### Continue the text (the step model, one character at a time)")
             with gr.Row():
                 # No minimum/maximum on the component: generate_text's own message names the field and range.
@@ -412,13 +549,27 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
                 length.accepts = f"a whole number from 1 to {MAX_GENERATE:,}"
                 temperature = CheckedSlider(0, MAX_TEMPERATURE, value=0, step=0.1, label="temperature",
                                         info="0 = greedy")  # fmt: skip
+                seed = ExactNumber(value=0, precision=0, label="seed", info="for sampling (temperature > 0)")
+                seed.accepts = f"a whole number from 0 to {MAX_SEED:,}"
+                fresh = gr.Checkbox(value=True, label="new seed each run",
+                                    info="untick to keep the seed: the same seed gives the same text")  # fmt: skip
                 go = gr.Button("Continue", variant="primary")
             generated = gr.Textbox(label="generated", interactive=False)
             text.change(predict_text, [text_model, text], [predicted, table], api_name="predict_text",
-                        trigger_mode="always_last", show_progress="hidden")  # fmt: skip
-            text_model.change(_example_text(zoo), text_model, text, api_name=False)
-            go.click(generate_text, [text_model, text, length, temperature], generated, api_name="generate_text")
-            app.load(predict_text, [text_model, text], [predicted, table], api_name=False)
+                        trigger_mode="always_last", show_progress="hidden").success(
+                hidden_states, [text_model, text], hidden, api_name=False, trigger_mode="always_last",
+                show_progress="hidden")  # fmt: skip
+            # an example sets the model and its text (plain values: see the digit examples), then the events run
+            text_examples.click(lambda k: pairs[k], text_examples, [text_model, text], api_name=False, queue=False)
+            text_model.change(fitting_text, [text_model, text], text, api_name=False).success(
+                predict_text, [text_model, text], [predicted, table], api_name=False).success(
+                hidden_states, [text_model, text], hidden, api_name=False)  # fmt: skip
+            # the seed box shows the seed each sampled run used (a fresh one unless the user keeps it)
+            go.click(next_seed, [fresh, temperature], seed, api_name=False, queue=False).success(
+                generate_text, [text_model, text, length, temperature, seed], generated, api_name="generate_text")  # fmt: skip
+            app.load(predict_text, [text_model, text], [predicted, table], api_name=False).success(
+                hidden_states, [text_model, text], hidden, api_name=False)  # fmt: skip
+            gr.Button(visible=False).click(inspect_text, [text_model, text], layers_json, api_name="inspect_text")
 
         with gr.Tab("Points"):
             with gr.Row():
@@ -437,16 +588,79 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
             plot.select(click_point, None, [px, py, point_label, plot], api_name=False)
         app.queue(default_concurrency_limit=CONCURRENCY, max_size=queue_max)
     upload.app = sketch.app = app
+    # the example pictures as Gradio cached them: read as uploads are, and never swept from the cache
+    upload.examples = frozenset(os.path.abspath(_cached(upload, picture)) for picture in pictures)
+    upload.keep_in_cache.update(upload.examples)
     explain_refusals(app)
+    allow_optional_inputs(app, OPTIONAL_INPUTS)
     file_cache.start_sweeping(app)
     return app
 
 
+def allow_optional_inputs(app: gr.Blocks, optional: dict[str, int]) -> None:
+    """Let an API call leave out an endpoint's last inputs (`optional`: endpoint -> how many): they reach the
+    function as None, which takes its default. Gradio refuses any call with fewer inputs than the endpoint has."""
+    validate_inputs = app.validate_inputs  # demo/guard.py's, which names the inputs a call is missing
+
+    def validate(block_fn, inputs) -> None:
+        may_leave_out = optional.get(block_fn.api_name, 0)
+        wanted = len(block_fn.inputs)
+        required = wanted - may_leave_out
+        if may_leave_out and required <= len(inputs) < wanted:
+            inputs.extend([None] * (wanted - len(inputs)))  # the same list Gradio preprocesses next
+        elif may_leave_out and len(inputs) < required:
+            names = [getattr(b, "label", None) or type(b).__name__.lower() for b in block_fn.inputs]
+            raise gr.Error(f"{block_fn.api_name} takes {required} inputs ({', '.join(names[:required])}); the "
+                           f"request sent {len(inputs)}. Optional after them: {', '.join(names[required:])}.")  # fmt: skip
+        validate_inputs(block_fn, inputs)
+
+    app.validate_inputs = validate
+
+
+def _cached(component: gr.components.Component, path: str) -> str:
+    """Where Gradio caches the file at `path` when `component` outputs it (the path the page then sends back)."""
+    from gradio import processing_utils
+
+    data = component.postprocess(path).model_dump()
+    return processing_utils.move_files_to_cache(data, component, postprocess=True)["path"]
+
+
+def _pictures_html(pictures: list[tuple[np.ndarray, str]]) -> str:
+    """Pictures as PNG images in the page, side by side where they fit, in order, each captioned (alt, title)."""
+    figures = "".join(
+        f'<img src="data:image/png;base64,{base64.b64encode(png_bytes(picture)).decode()}" alt="{html.escape(caption)}"'
+        f' title="{html.escape(caption)}" style="max-width:100%;height:auto;border:1px solid #ddd">'
+        for picture, caption in pictures
+    )
+    return f'<div class="inside-layers" style="display:flex;flex-wrap:wrap;gap:10px;align-items:flex-start">{figures}</div>'
+
+
+def _layer_json(layer: Layer) -> dict:
+    """A layer for the JSON API: the manifest's entry for it, its shape and its values (nested lists; Gradio's
+    JSON component writes a NumPy array so, and a value that is not finite as null)."""
+    extra = {k: v for k, v in layer.spec.items() if k not in ("name", "module", "op", "shape")}
+    return {"name": layer.name, "module": layer.module, "op": layer.op, "shape": layer.shape,
+            "values": np.ascontiguousarray(layer.values), **extra}  # fmt: skip
+
+
+def _digit_json(inside: DigitInside) -> dict:
+    return {"model": inside.model, "asked": inside.asked, "note": inside.note, "label": inside.label,
+            "confidences": inside.confidences, "layers": [_layer_json(layer) for layer in inside.layers]}  # fmt: skip
+
+
+def _text_json(inside: TextInside) -> dict:
+    return {"model": inside.model, "text": inside.text, "predicted": inside.predicted, "vocab": inside.vocab,
+            "layers": [_layer_json(layer) for layer in inside.layers]}  # fmt: skip
+
+
 def _warm_up(zoo: Zoo, model: str) -> None:
-    """One sketch through the default canvas model at start-up: the first run of a session pays one-time costs."""
+    """One sketch through the default canvas and probe models at start-up: the first run of a session pays
+    one-time costs."""
     canvas = Image.new("RGBA", (420, 420), (0, 0, 0, 0))
     ImageDraw.Draw(canvas).line([(120, 100), (300, 100), (200, 330)], fill=(0, 0, 0, 255), width=18)
     zoo.classify(model, np.asarray(canvas))
+    with contextlib.suppress(BadRequest):  # a manifest without probes still serves
+        zoo.inspect_digit(model, np.asarray(canvas))
 
 
 def _example_text(zoo: Zoo):
@@ -469,7 +683,7 @@ def _prediction_table(text: str, predicted: str, probabilities: np.ndarray, voca
             for k in order[t]
         )
         cells.append(
-            f'<td style="vertical-align:top;text-align:center"><b>{html.escape(repr(text[t])[1:-1])}</b>{rows}</td>'
+            f'<td style="vertical-align:top;text-align:center;white-space:nowrap"><b>{html.escape(repr(text[t])[1:-1])}</b>{rows}</td>'
         )
     more = f"<p>(first {shown} of {len(text)} positions)</p>" if shown < len(text) else ""
     return f'<div style="overflow-x:auto"><table style="font-family:monospace;font-size:12px"><tr>{"".join(cells)}</tr></table></div>{more}'

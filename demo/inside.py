@@ -9,6 +9,7 @@ from the layers themselves (their op and shape, from the manifest), never from a
 from __future__ import annotations
 
 import functools
+import io
 import math
 from typing import Protocol
 
@@ -16,8 +17,10 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 TILE = 56  # a channel's map is drawn about this many pixels a side
+SMALL_TILE = 42  # in a layer of more than MANY channels
+MANY = 32
 FRAME_TILE = 168  # the single 28x28 input frame, larger
-MAX_WIDTH = 640  # a layer's grid wraps to stay within this width
+MAX_WIDTH = 590  # a layer's grid wraps to stay within this width (two layers side by side on a desktop)
 GAP = 4
 LABEL = 13  # height of the channel-number strip over each tile
 MARGIN = 10
@@ -139,18 +142,24 @@ def describe(layer: LayerLike, before: list[int] | None) -> list[str]:
         size = before[1]
         what = (f"{spec['shape'][0]} kernels of {before[0]}\u00d7{k}\u00d7{k}, each a map" if op == "Conv2d"
                 else f"the largest value of each {k}\u00d7{k} window, channel by channel")  # fmt: skip
+        exact = (size - k + 2 * p) / s + 1
+        out = f"{exact:g}" if exact.is_integer() else f"{exact:g}, rounded down: {math.floor(exact)}"
         return [
             f"{what}; stride {s}, padding {p}",
             f"output size = (input \u2212 kernel + 2\u00b7padding) / stride + 1 = ({size} \u2212 {k} + 2\u00b7{p}) / {s}"
-            f" + 1 = {(size - k + 2 * p) // s + 1}",
+            f" + 1 = {out}",
         ]
     if op == "BatchNorm2d":
-        return ["per channel: (x \u2212 running mean) / \u221a(running var + eps) \u00b7 weight + bias"]
+        return [
+            "per channel: (x \u2212 running mean) / \u221a(running var + eps) \u00b7 \u03b3 + \u03b2",
+            "\u03b3, \u03b2: the module's weight and bias; mean and var: kept from training",
+        ]
     if op == "ReLU":
         return ["max(0, x): every negative value becomes 0"]
     if op == "Linear":
         units = int(np.prod(before)) if before else "?"
-        return [f"W\u00b7x + b: each of the {spec['shape'][0]} units weighs all {units} values before it"]
+        flat = f" ({_shape_text(before)}, flattened)" if before and len(before) > 1 else ""
+        return [f"W\u00b7x + b: each of the {spec['shape'][0]} units weighs all {units} values before it{flat}"]
     if op == "Softmax":
         return ["e^z / \u03a3 e^z over the logits: probabilities that add up to 1"]
     if op == "Input":
@@ -227,7 +236,7 @@ def layer_picture(layer: LayerLike, before: list[int] | None = None, labels: lis
     shape = list(values.shape)
     scale = symmetric_scale(values)
     if values.ndim == 3:
-        body = _maps(values, scale, FRAME_TILE if shape[0] == 1 else TILE)
+        body = _maps(values, scale, FRAME_TILE if shape[0] == 1 else TILE if shape[0] <= MANY else SMALL_TILE)
         kind = "channels" if shape[0] > 1 else "channel"
         note = f"one scale for all {shape[0]} {kind}; blue < 0 < red" if shape[0] > 1 else "blue < 0 < red"
     else:
@@ -235,11 +244,18 @@ def layer_picture(layer: LayerLike, before: list[int] | None = None, labels: lis
         note = f"one scale for all {values.size} units; blue < 0 < red"
     title = f"{layer.name} \u00b7 {layer.op} \u00b7 {_shape_text(shape)}"
     if layer.spec.get("module") is not None:
-        title += f"   (module {layer.spec['module']})"
+        title += f"   (PyTorch module {layer.spec['module']})"
     width = max(body.width, _text_width(title, 15) + 2 * MARGIN, 470)
     lines = describe(layer, before)
     width = max(width, *(_text_width(line, 12) + 2 * MARGIN for line in lines)) if lines else width
     return _stack([_header(title, lines, width), body, _legend(scale, note, width)])
+
+
+def png_bytes(picture: np.ndarray) -> bytes:
+    """A picture as PNG (fast compression: the pictures are remade at every answer)."""
+    out = io.BytesIO()
+    Image.fromarray(picture).save(out, "PNG", compress_level=1)
+    return out.getvalue()
 
 
 def caption(layer: LayerLike) -> str:
@@ -270,22 +286,23 @@ def hidden_layers(layers: list[LayerLike]) -> list[LayerLike]:
     return [layer for layer in layers if layer.op in ("RNN", "GRU") and "same_as" not in layer.spec]
 
 
-def _formula(layer: LayerLike) -> str:
+def _formula(layer: LayerLike) -> list[str]:
     if layer.op == "GRU":
-        return ("h_t = (1 \u2212 z_t)\u00b7n_t + z_t\u00b7h_t\u22121, with update gate z_t and candidate "
-                "n_t = tanh(W_in x_t + b_in + r_t\u00b7(W_hn h_t\u22121 + b_hn))")  # fmt: skip
+        return ["h_t = (1 \u2212 z_t)\u00b7n_t + z_t\u00b7h_(t\u22121), z_t the update gate, and the candidate",
+                "n_t = tanh(W_in x_t + b_in + r_t\u00b7(W_hn h_(t\u22121) + b_hn)), r_t the reset gate"]  # fmt: skip
     activation = layer.spec.get("activation", "tanh")
-    return f"h_t = {activation}(W_ih x_t + b_ih + W_hh h_t\u22121 + b_hh)"
+    return [f"h_t = {activation}(W_ih x_t + b_ih + W_hh h_(t\u22121) + b_hh)"]
 
 
-def text_heat_map(
+def text_heat_maps(
     layers: list[LayerLike], text: str, predicted: str, vocab: list[str], max_characters: int = MAX_CHARACTERS
-) -> np.ndarray:
-    """Every RNN/GRU layer's hidden state as a heat map (a row a unit, a column a character), one under the
-    other, the characters read above each map and the next character predicted below it."""
+) -> list[tuple[np.ndarray, str]]:
+    """Every RNN/GRU layer's hidden state as a heat map (a row a unit, a column a character), as (picture,
+    caption): the characters read above the map, the next character predicted below it, the scale under it."""
     t = min(len(text), max_characters)
+    cell = 22 if t <= 20 else 18 if t <= 40 else UNIT - 2  # larger cells for a short text; two maps side by side
     outputs = {layer.spec["same_as"] for layer in layers if "same_as" in layer.spec}
-    parts = []
+    pictures = []
     for layer in hidden_layers(layers):
         values = np.asarray(layer.values, np.float32)[:t].T  # [units, characters]
         units = values.shape[0]
@@ -294,32 +311,29 @@ def text_heat_map(
         label_width = max(_text_width("predicts", 11), *(_text_width(x, 11) for x in row_labels)) + 8
         left = MARGIN + label_width
         top = 18
-        body = Image.new("RGB", (left + t * UNIT + MARGIN, top + units * UNIT + 20), BACKGROUND)
-        body.paste(Image.fromarray(colours(values, 1.0).repeat(UNIT, 0).repeat(UNIT, 1)), (left, top))
+        body = Image.new("RGB", (left + t * cell + MARGIN, top + units * cell + 20), BACKGROUND)
+        body.paste(Image.fromarray(colours(values, 1.0).repeat(cell, 0).repeat(cell, 1)), (left, top))
         draw = ImageDraw.Draw(body)
-        draw.rectangle([left - 1, top - 1, left + t * UNIT, top + units * UNIT], outline=GRID)
+        draw.rectangle([left - 1, top - 1, left + t * cell, top + units * cell], outline=GRID)
         _write(draw, (MARGIN, 2), "reads", 11, MUTED)
-        _write(draw, (MARGIN, top + units * UNIT + 3), "predicts", 11, MUTED)
+        _write(draw, (MARGIN, top + units * cell + 3), "predicts", 11, MUTED)
         for k in range(t):
-            x = left + k * UNIT + UNIT / 2
-            for character, y, colour in ((text[k], 1, INK), (predicted[k], top + units * UNIT + 2, MUTED)):
+            x = left + k * cell + cell / 2
+            for character, y, colour in ((text[k], 1, INK), (predicted[k], top + units * cell + 2, MUTED)):
                 label = shown(character)
                 _write(draw, (x - _text_width(label, 13) / 2, y), label, 13, colour)
         for u, label in enumerate(row_labels):
             if units <= 32 or u % 5 == 0:
-                _write(draw, (left - 4 - _text_width(label, 11), top + u * UNIT + 2), label, 11, MUTED)
+                _write(draw, (left - 4 - _text_width(label, 11), top + u * cell + (cell - 13) / 2), label, 11, MUTED)
         kind = f"{layer.op} layer {layer.spec.get('layer', 0)}"
         title = f"{layer.name} \u00b7 {kind} \u00b7 hidden state, {units} units \u00d7 {len(text)} characters"
-        lines = [_formula(layer) + ": a column is h_t after reading the character above it"]
+        lines = [*_formula(layer), "a column is h_t, the state after reading the character above it; a row a unit"]
         if is_output:
-            lines.append(f"hidden size = vocabulary size ({units}): this hidden state is the output itself, "
-                         "the logits; row c scores character c as the next one")  # fmt: skip
+            lines += [f"hidden size = vocabulary size ({units}): this hidden state is the output itself,",
+                      "the logits: row c scores character c as the next one"]  # fmt: skip
         if t < len(text):
             lines.append(f"the first {t} of {len(text)} characters")
         width = max(body.width, _text_width(title, 15) + 2 * MARGIN, *(_text_width(x, 12) + 2 * MARGIN for x in lines))
-        parts += [_header(title, lines, width), body]
-    if not parts:
-        raise ValueError("no RNN or GRU layer among the layers given")
-    width = max(p.width for p in parts)
-    parts.append(_legend(1.0, "fixed scale: a hidden state lies between \u22121 and 1", width))
-    return _stack(parts)
+        legend = _legend(1.0, "fixed scale: a hidden state lies between \u22121 and 1", width)
+        pictures.append((_stack([_header(title, lines, width), body, legend]), title))
+    return pictures
