@@ -218,6 +218,7 @@ def _write_test_data(graph, entry: dict, out: Path) -> str:
 
 
 def _headline_metrics(metrics: dict) -> dict:
-    keys = ("dataset", "data_dir", "test_accuracy", "train_accuracy", "next_char_accuracy", "generation_matches",
-            "epochs", "wall_time_s", "device", "seed")  # fmt: skip
+    keys = ("dataset", "data_dir", "test_accuracy", "val_accuracy", "val_size", "train_accuracy",
+            "next_char_accuracy", "generation_matches", "epochs", "wall_time_s", "device", "threads", "seed",
+            "git_commit", "git_dirty", "torch", "python")  # fmt: skip
     return {k: metrics[k] for k in keys if k in metrics}
