@@ -122,7 +122,7 @@ def test_uploading_a_picture_gets_it_recognised(page, tmp_path):
     )
     # The server deletes cached files soon after use (demo/app.py, FileCache), but keeps an open page's upload:
     # once the answer's own image is gone from the cache, a change of model still re-reads the upload.
-    frame = _cached_file(_wait_for_image(page, min_width=100, name="image.png"))  # the 28x28, as Gradio wrote it (lossless)
+    frame = _cached_file(_wait_for_image(page, min_width=100, name="image.png"))  # the 28x28, lossless
     upload = _cached_file(_wait_for_image(page, min_width=100, name="three.png"))
     deadline = time.monotonic() + 60
     while frame.exists() and time.monotonic() < deadline:  # waits for the condition, bounded
