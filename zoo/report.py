@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from zoo.models import REGISTRY, ZooError
+from zoo.train import headline, train
 
 
 def report(folder: Path) -> str:
@@ -32,19 +33,6 @@ def report(folder: Path) -> str:
     total = sum(m["wall_time_s"] for m in runs)
     lines.append(f"\nTotal training time: {total / 60:.1f} min.")
     return "\n".join(lines)
-
-
-def headline(metrics: dict) -> str:
-    """A run's result in a few words: val and test accuracy (digits), held-out accuracy, or the text's."""
-    if metrics["task"] == "text":
-        text = f"next-char acc {metrics['next_char_accuracy']:.2%}, greedy generation reproduces the text: {metrics['generation_matches']}"
-        if "lecture_reconstruction_matches" in metrics:
-            text += f", lecture's window reconstruction matches: {metrics['lecture_reconstruction_matches']}"
-        return text
-    if metrics["task"] == "points":
-        return f"held-out acc {metrics['test_accuracy']:.2%}"
-    val = f"val acc {metrics['val_accuracy']:.2%}, " if "val_accuracy" in metrics else ""
-    return f"{val}test acc {metrics['test_accuracy']:.2%}"
 
 
 # ----------------------------------------------------------------------------- spread over seeds
@@ -67,7 +55,6 @@ def seed_spread(
     the mean validation curve peaks, and the committed run's figures beside them. `train_options` go to
     `zoo.train.train` (device, epochs, threads, dataset, data_dir)."""
     from zoo.machine import describe
-    from zoo.train import train
 
     if not seeds:
         raise ZooError("--seeds needs at least one seed")

@@ -43,7 +43,6 @@ from zoo.models import (
     get_spec,
     load_checkpoint,  # noqa: F401  (export/ imports it from here, where it used to live)
 )
-from zoo.report import headline
 from zoo.steps import Curve, FullBatchSteps, digit_steps, prepare_digit_model
 
 
@@ -101,6 +100,19 @@ DEFAULTS: dict[str, TrainConfig] = {
 
 
 MNIST5K_TRAIN = 3500  # mnist-5k's training split, the size the digit recipes are set for
+
+
+def headline(metrics: dict) -> str:
+    """A run's result in a few words: val and test accuracy (digits), held-out accuracy, or the text's."""
+    if metrics["task"] == "text":
+        text = f"next-char acc {metrics['next_char_accuracy']:.2%}, greedy generation reproduces the text: {metrics['generation_matches']}"
+        if "lecture_reconstruction_matches" in metrics:
+            text += f", lecture's window reconstruction matches: {metrics['lecture_reconstruction_matches']}"
+        return text
+    if metrics["task"] == "points":
+        return f"held-out acc {metrics['test_accuracy']:.2%}"
+    val = f"val acc {metrics['val_accuracy']:.2%}, " if "val_accuracy" in metrics else ""
+    return f"{val}test acc {metrics['test_accuracy']:.2%}"
 
 
 def config_for(
