@@ -200,6 +200,11 @@ def test_epoch_slider_shows_each_epoch_as_python_computes_it(browser, site):  # 
         page.set_viewport_size({"width": 1280, "height": 1000})
         page.locator("#digits").screenshot(path=str(shots / shot))
         print(f"\n{model} epoch {epoch}/{count}: shows {label}, p = {float(np.max(expected['probabilities'][0])):.3f}")
+    page.set_viewport_size({"width": 400, "height": 800})  # a phone: the slider and its figures fit the screen
+    right = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('.replay, .replay *')].map((n) => n.getBoundingClientRect().right))"
+    )
+    assert right <= 400, f"the replay controls reach {right} px on a 400 px screen"
     assert any(entry["epochs"]["file"] in r for r in requests)
     assert aborted == []
     context.close()
