@@ -1,2 +1,2 @@
 
-BprobabilitiesJ( K‚:_ì;Û:U>;K¶ƒ9d«:÷ê¹:1R|?dÖµ:iû;
+BprobabilitiesJ([o.:ñ:Cµ²:&;~|9‡"]:)WÖ:7¸|?ç¡;¸BÔ:

@@ -1,2 +1,2 @@
 
-BprobabilitiesJ( K‚:cì;Û:U>;S¶ƒ9i«:ë¹:1R|?jÖµ:qû;
+BprobabilitiesJ([o.:ñ:Cµ²:&;~|9‡"]:)WÖ:7¸|?ç¡;¸BÔ:

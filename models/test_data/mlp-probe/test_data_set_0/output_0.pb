@@ -1,2 +1,2 @@
 
-BprobabilitiesJ(°t`<ÖY<Õ9¹<=‡à<8=<BE<ø‡K<Æô]?Í‡Ð;(s<
+BprobabilitiesJ(^Èf<€V‚<(±<¸h»<îÀ“<+¢<›ëƒ<êzZ?0±<çM!<
