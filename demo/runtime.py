@@ -5,8 +5,6 @@ This is all the demo knows of the models: `models/manifest.json` and the ONNX fi
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,17 +13,15 @@ import numpy as np
 import onnxruntime as ort
 
 from demo.images import BLANK, SPECK, NotADigit
+from zoo import manifest
 from zoo.corpora import decode, encode
+from zoo.manifest import ManifestError  # noqa: F401  (raised by Zoo(): a folder that does not match its manifest)
 from zoo.pictures import MIN_CONTRAST  # what a canvas model's `contrast` output means
 
 MAX_TEXT = 1000  # characters a request may send to predict_text
 MAX_GENERATE = 1000  # characters generate_text may add
 MAX_TEMPERATURE = 5.0
 MAX_SEED = 2**32 - 1  # generate's sampler: NumPy's default_rng takes any whole number from 0
-
-
-class ManifestError(RuntimeError):
-    """The models folder does not match its manifest: a file is missing or altered."""
 
 
 class BadRequest(ValueError):
@@ -54,10 +50,6 @@ def session_options() -> ort.SessionOptions:
     # picture would leave the server holding them for good. Without it, memory comes back after each request.
     options.enable_cpu_mem_arena = False
     return options
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @dataclass
@@ -135,20 +127,10 @@ class Zoo:
 
     def __init__(self, models_dir: str | Path = "models"):
         self.models_dir = Path(models_dir)
-        manifest = self.models_dir / "manifest.json"
-        if not manifest.is_file():
-            raise ManifestError(f"no manifest at {manifest}: point --models at a folder made by `python -m export all`")
-        entries = json.loads(manifest.read_text())["models"]
         self.providers = providers()
         self.models: dict[str, Model] = {}
-        for entry in entries:
-            path = self.models_dir / entry["file"]
-            if not path.is_file():
-                raise ManifestError(f"{path} is listed in {manifest} but missing")
-            if _sha256(path) != entry["sha256"]:
-                raise ManifestError(
-                    f"{path} does not match the sha256 in {manifest}: altered or corrupted; refusing to serve it"
-                )
+        for entry in manifest.load(self.models_dir):  # zoo/manifest.py: the contract, each file sha256-checked
+            path = manifest.checked_file(entry, self.models_dir)
             session = ort.InferenceSession(str(path), session_options(), providers=self.providers)
             self.models[entry["name"]] = Model(entry, session)
         self.provider = self.models[next(iter(self.models))].session.get_providers()[0] if self.models else "none"

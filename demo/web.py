@@ -13,12 +13,13 @@ http.server`). No CDN: every request the page makes stays on its own origin.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 import sys
 from functools import lru_cache
 from pathlib import Path
+
+from zoo import manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 WEB_DIR = ROOT / "web"
@@ -142,10 +143,6 @@ def _brotli(file: Path, mtime_ns: int) -> bytes:
 # ---------------------------------------------------------------------- the static folder
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def build(out: str | Path = "site", models_dir: str | Path = "models") -> dict[str, Path]:
     """Write the page, onnxruntime-web and the models into `out` (replaced), for any static host."""
     out, models_dir = Path(out), Path(models_dir)
@@ -154,9 +151,13 @@ def build(out: str | Path = "site", models_dir: str | Path = "models") -> dict[s
     if absent:
         hint = "; run `npm ci` (onnxruntime-web)" if not ORT_DIST.is_dir() else ""
         raise SiteError(f"cannot build the page: missing {', '.join(absent)}{hint}")
-    for entry in json.loads((models_dir / "manifest.json").read_text())["models"]:
-        if _sha256(models_dir / entry["file"]) != entry["sha256"]:
-            raise SiteError(f"{models_dir / entry['file']} does not match the sha256 in {models_dir / 'manifest.json'}")
+    for entry in manifest.load(models_dir):
+        try:
+            manifest.checked_file(entry, models_dir)
+            if entry.get("weights"):
+                manifest.checked_file(entry["weights"], models_dir)
+        except manifest.ManifestError as error:
+            raise SiteError(str(error)) from None
     if out.exists():
         if not (out / "index.html").is_file() or not (out / "zoo.js").is_file():
             raise SiteError(f"{out} exists and is not a folder this command wrote: refusing to replace it")

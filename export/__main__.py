@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
+
+from zoo import manifest as zoo_manifest
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def export(name: str, checkpoints: Path, out: Path, int8: bool = True) -> list[dict]:
     from export.canvas import export_canvas
+    from export.card import publish
     from export.onnx import digit_test_set, digits_of, export_run, sha256
     from export.probe import export_probe, probed
     from export.quantize import MAX_ACCURACY_LOSS, accuracy, int8_accuracy_loss, quantize_digits, validation_set
@@ -62,7 +64,7 @@ def export(name: str, checkpoints: Path, out: Path, int8: bool = True) -> list[d
 
     runs = list(REGISTRY) if name == "all" else [name]
     manifest_path = out / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())["models"] if manifest_path.is_file() else []
+    manifest = zoo_manifest.load(out) if manifest_path.is_file() else []
     written = []
     for run in runs:
         entries = export_run(run, checkpoints, out)
@@ -98,19 +100,20 @@ def export(name: str, checkpoints: Path, out: Path, int8: bool = True) -> list[d
         for entry in entries:
             print(f"{entry['name']:<22} {entry['kind']:<5} {entry['bytes'] / 1024:>8.1f} KB  -> {out / entry['file']}")
         written += entries
-    _write_manifest(manifest, out)
+    publish(manifest, out)
     return written
 
 
 def export_canvases(out: Path) -> list[dict]:
     """Re-make every canvas model from the digit models already in `out` (no checkpoint, no torch needed)."""
     from export.canvas import export_canvas
+    from export.card import publish
 
-    manifest = json.loads((out / "manifest.json").read_text())["models"]
+    manifest = zoo_manifest.load(out)
     digits = [e for e in manifest if e["task"] == "digits" and e["kind"] in ("full", "int8")]
     canvases = [export_canvas(e, out) for e in digits]
     names = {e["name"] for e in canvases}
-    _write_manifest([e for e in manifest if e["name"] not in names] + canvases, out)
+    publish([e for e in manifest if e["name"] not in names] + canvases, out)
     for entry in canvases:
         print(f"{entry['name']:<22} {entry['kind']:<6} {entry['bytes'] / 1024:>8.1f} KB  -> {out / entry['file']}")
     return canvases
@@ -118,27 +121,17 @@ def export_canvases(out: Path) -> list[dict]:
 
 def export_probes(out: Path) -> list[dict]:
     """Re-make every probe model (and weights file) from the checkpoints of the full models in `out`."""
+    from export.card import publish
     from export.probe import export_probe, probed
 
-    manifest = json.loads((out / "manifest.json").read_text())["models"]
+    manifest = zoo_manifest.load(out)
     probes = [export_probe(e, out) for e in manifest if probed(e)]
     names = {e["name"] for e in probes}
-    _write_manifest([e for e in manifest if e["name"] not in names] + probes, out)
+    publish([e for e in manifest if e["name"] not in names] + probes, out)
     for entry in probes:
         print(f"{entry['name']:<22} {entry['kind']:<6} {entry['bytes'] / 1024:>8.1f} KB  -> {out / entry['file']}"
               f" + {entry['weights']['bytes'] / 1024:.1f} KB {entry['weights']['file']}")  # fmt: skip
     return probes
-
-
-def _write_manifest(manifest: list[dict], out: Path) -> None:
-    from export.card import write_card
-    from zoo.models import REGISTRY
-
-    order = {n: i for i, n in enumerate(REGISTRY)}
-    kinds = {k: i for i, k in enumerate(("full", "int8", "canvas", "probe", "step"))}
-    manifest.sort(key=lambda e: (order.get(e["model"], len(order)), e["run"], kinds.get(e["kind"], 9), e["name"]))
-    (out / "manifest.json").write_text(json.dumps({"format": 1, "models": manifest}, indent=2) + "\n")
-    write_card(manifest, out / "README.md")
 
 
 def check(models_dir: Path) -> int:

@@ -251,3 +251,15 @@ def _training_section(manifest: list[dict]) -> list[str]:
                      f"float16 inputs; {e['bytes'] + w['bytes']:,} bytes in all, fetched when the slider is first used.")  # fmt: skip
     lines.append("")
     return lines
+
+
+def publish(manifest: list[dict], out: Path) -> None:
+    """Sort the entries (registry order, then run, then kind), write manifest.json and this card from it."""
+    from zoo import manifest as zoo_manifest
+    from zoo.models import REGISTRY
+
+    order = {n: i for i, n in enumerate(REGISTRY)}
+    kinds = {k: i for i, k in enumerate(("full", "int8", "canvas", "probe", "step"))}
+    manifest.sort(key=lambda e: (order.get(e["model"], len(order)), e["run"], kinds.get(e["kind"], 9), e["name"]))
+    zoo_manifest.write(manifest, out)
+    write_card(manifest, Path(out) / "README.md")

@@ -10,7 +10,6 @@ Exporter choice, made knowingly (torch 2.14, measured):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import warnings
 from pathlib import Path
@@ -23,6 +22,7 @@ from onnx import numpy_helper
 from export.graphs import LogitsGraph, PointsGraph, TextStepGraph, signature
 from zoo import corpora
 from zoo.data import load_circles, load_image_dataset
+from zoo.manifest import sha256  # noqa: F401  (the exporter's name for it)
 from zoo.models import ZooError, get_spec
 from zoo.train import load_checkpoint
 
@@ -32,14 +32,6 @@ DIGITS_CONTRACT = (
     "authors did: crop to the ink, fit it into 20x20 keeping the aspect ratio, centre it by its centre of "
     "mass in 28x28. No normalisation beyond /255: the graph takes the pixels as they are."
 )
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def export_run(run: str, checkpoints: Path, out: Path) -> list[dict]:

@@ -26,6 +26,8 @@ import onnx
 import torch
 from onnx import helper
 
+from zoo import manifest as zoo_manifest
+
 FP16_PROB_ATOL = 5e-3  # last snapshot (float16 weights) vs the float32 model: max |probability difference|
 
 
@@ -59,8 +61,8 @@ def training_json(checkpoint: Path) -> dict:
 
 def check_training(entry: dict, models_dir: Path) -> str:
     """The training file is the one listed, holds zoo.data's circles and weights the net's shapes take."""
+    from export.checks import ChecksumMismatch, ValuesMismatch
     from export.onnx import sha256
-    from export.verify import ChecksumMismatch, ValuesMismatch
     from zoo.data import load_circles
 
     info = entry["training"]
@@ -191,8 +193,8 @@ def check_replay(entry: dict, models_dir: Path, entries: dict[str, dict]) -> str
     the exported full model on every test digit. Returns the agreement line for the table."""
     import onnxruntime as ort
 
+    from export.checks import ArgmaxMismatch, ChecksumMismatch, ValuesMismatch, check_file
     from export.onnx import digit_test_set, digits_of, sha256
-    from export.verify import ArgmaxMismatch, ChecksumMismatch, ValuesMismatch, check_file
 
     models_dir = Path(models_dir)
     path = check_file(entry, models_dir)
@@ -248,7 +250,7 @@ def check_replay(entry: dict, models_dir: Path, entries: dict[str, dict]) -> str
 
 def check_replays(entries: dict[str, dict], models_dir: Path, failed: set[str]) -> tuple[list, list]:
     """Rows and failures for `export.verify.check_all`: the circles training file and every digit replay."""
-    from export.verify import Row, VerificationError
+    from export.checks import Row, VerificationError
 
     rows, failures = [], []
     for entry in entries.values():
@@ -291,14 +293,14 @@ def training_entries(entries: list[dict], out: Path) -> list[dict]:
 def export_replays(out: Path) -> list[dict]:
     """`python -m export replay`: the training file and the replays from the checkpoints of the models already in
     `out` (their probes exported), without training."""
-    from export.__main__ import _write_manifest
+    from export.card import publish
 
     out = Path(out)
-    manifest = json.loads((out / "manifest.json").read_text())["models"]
+    manifest = zoo_manifest.load(out)
     replays = training_entries(manifest, out)
     names = {e["name"] for e in replays}
     manifest = [e for e in manifest if e["name"] not in names] + replays
-    _write_manifest(manifest, out)
+    publish(manifest, out)
     for entry in manifest:
         if entry.get("training"):
             print(

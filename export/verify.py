@@ -6,7 +6,6 @@ Failures are typed and say which model, which output, which input, the tolerance
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,11 +14,23 @@ import onnx
 import onnxruntime as ort
 import torch
 
+from export.checks import (  # noqa: F401  (the typed failures, re-exported: export.verify is their home for callers)
+    AccuracyLoss,
+    ArgmaxMismatch,
+    ChecksumMismatch,
+    InkMismatch,
+    LayerMismatch,
+    Row,
+    ShapeMismatch,
+    ValuesMismatch,
+    VerificationError,
+    check_file,
+)
 from export.graphs import LogitsGraph, PointsGraph, TextStepGraph
 from export.onnx import real_inputs, sha256
 from export.quantize import MAX_ACCURACY_LOSS, int8_accuracy_loss
 from export.tolerance import argmax_agreement, judge, tolerances
-from zoo import corpora
+from zoo import corpora, manifest
 from zoo.models import get_spec
 from zoo.train import load_checkpoint
 
@@ -45,74 +56,11 @@ FRAME_TOLERANCE = 1e-4
 CANVAS_DIGITS = 1000  # test digits drawn on pages and sketchpads (x2 cases), plus every form, blanks, specks
 
 
-class VerificationError(Exception):
-    """A model failed its proof; the message names the model, output, input, tolerance and difference."""
-
-
-class ChecksumMismatch(VerificationError):
-    pass
-
-
-class ShapeMismatch(VerificationError):
-    pass
-
-
-class ValuesMismatch(VerificationError):
-    pass
-
-
-class ArgmaxMismatch(VerificationError):
-    pass
-
-
-class AccuracyLoss(VerificationError):
-    pass
-
-
-class InkMismatch(VerificationError):
-    pass
-
-
-class LayerMismatch(VerificationError):
-    """A probe's layers are not the model's: a module without an output, an output naming no module, or a
-    layer computed otherwise than the code defines it (BatchNorm folded into its convolution)."""
-
-
-@dataclass
-class Row:
-    name: str
-    kind: str
-    max_abs: float = 0.0
-    max_rel: float = 0.0  # max |onnx - torch| / max |torch|, per output
-    agreement: str = ""
-    conditioning: str = ""  # char models: random text at 5x length, both runtimes against float64
-    size_kb: float = 0.0
-    checks: int = 0  # (input, output) comparisons made
-
-    def update(self, abs_diff: float, rel_diff: float) -> None:
-        self.max_abs = max(self.max_abs, abs_diff)
-        self.max_rel = max(self.max_rel, rel_diff)
-        self.checks += 1
-
-
 def load_manifest(models_dir: Path) -> list[dict]:
-    path = Path(models_dir) / "manifest.json"
-    if not path.is_file():
-        raise VerificationError(f"no manifest at {path}; run python -m export all")
-    return json.loads(path.read_text())["models"]
-
-
-def check_file(entry: dict, models_dir: Path) -> Path:
-    """The file is the one the manifest names (sha256), passes onnx's full check and strict shape inference."""
-    path = Path(models_dir) / entry["file"]
-    if not path.is_file():
-        raise ChecksumMismatch(f"{entry['name']}: file {path} is missing")
-    actual = sha256(path)
-    if actual != entry["sha256"]:
-        raise ChecksumMismatch(f"{entry['name']}: {path} has sha256 {actual}, the manifest says {entry['sha256']}")
-    onnx.checker.check_model(str(path), full_check=True)
-    onnx.shape_inference.infer_shapes(onnx.load(str(path)), check_type=True, strict_mode=True)
-    return path
+    try:
+        return manifest.load(models_dir)
+    except manifest.ManifestError as error:
+        raise VerificationError(f"{error}; run python -m export all") from None
 
 
 def torch_graph(entry: dict, models_dir: Path) -> torch.nn.Module:
