@@ -115,15 +115,16 @@ def interleaved(apps: dict, folder: Path, image: Path, requests: int, rounds: in
             port = free_port()
             running[name] = (start(command(port), port, env={"GRADIO_TEMP_DIR": str(folder / "gradio")})[0],
                              f"http://127.0.0.1:{port}/")  # fmt: skip
+        per_round = max(1, requests // rounds)
         done = {(name, callers): [0.0, 0] for name in apps for callers in (1, 8)}  # seconds, requests
         for _ in range(rounds):
             for callers in (1, 8):
                 for name, (_, url) in running.items():
-                    rate, _, _ = load_http(url, str(image), callers, requests // rounds)
-                    done[name, callers][0] += (requests // rounds) / rate
-                    done[name, callers][1] += requests // rounds
+                    rate, _, _ = load_http(url, str(image), callers, per_round)
+                    done[name, callers][0] += per_round / rate
+                    done[name, callers][1] += per_round
         rate = {key: n / seconds for key, (seconds, n) in done.items()}
-        print(f"\nraw HTTP API, both apps up, {rounds} interleaved rounds of {requests // rounds} requests each "
+        print(f"\nraw HTTP API, both apps up, {rounds} interleaved rounds of {per_round} requests each "
               "(requests/s over all rounds)\n")  # fmt: skip
         print("| app | 1 caller: req/s | 8 callers: req/s |")
         print("|---|---|---|")

@@ -583,7 +583,10 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
                     point_label = gr.Label(label="probability")
                     entry = zoo.models["circles"].entry
                     gr.Markdown(f"The seed-004 net (2-4-1, sigmoid), {entry['metrics']['test_accuracy']:.0%} on "
-                                "100 held-out points. Blue: the model says inner circle; red: outer.")  # fmt: skip
+                                "100 held-out points. Blue: the model says inner circle; red: outer.\n\n"
+                                "**Watch it learn:** the [Train tab of the browser page](/web/#train) trains this "
+                                "net live in your browser, from the same points and initial weights, epoch by "
+                                "epoch, with the lecture's knobs (optimiser, learning rate, hidden units, ...).")  # fmt: skip
             ask.click(classify_point, [px, py], [point_label, plot], api_name="classify_point")
             plot.select(click_point, None, [px, py, point_label, plot], api_name=False)
         app.queue(default_concurrency_limit=CONCURRENCY, max_size=queue_max)

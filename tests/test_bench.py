@@ -46,4 +46,4 @@ def test_training_benchmark_prints_its_table():
 def test_demo_benchmark_compares_with_a_noop_app():
     out = _run("bench.serving", "--requests", "2", "--startups", "1")
     assert "| demo (python -m demo) |" in out and "| no-op Gradio app, same signature |" in out
-    assert "demo / no-op: start-up" in out
+    assert "demo / no-op: start-up" in out and "demo / no-op, interleaved:" in out

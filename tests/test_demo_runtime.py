@@ -23,7 +23,7 @@ def zoo():
 
 
 def test_every_manifest_model_is_served(zoo):
-    assert len(zoo.models) == 34  # 17 models, 8 canvas models and 9 probe models
+    assert len(zoo.models) == 36  # 17 models, 8 canvas models, 9 probe models and 2 replays
     assert zoo.digit_models()[0] == "cnn-bn"  # the most accurate first
     assert set(zoo.text_models()) == {"hihello", "charseq", "longseq", "longseq-gru"}
     assert zoo.provider == "CPUExecutionProvider"
