@@ -3,7 +3,10 @@ leaves the page's origin aborted and recorded."""
 
 from __future__ import annotations
 
+import base64
 import shutil
+
+import numpy as np
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -45,3 +48,26 @@ def open_page(browser, url: str, origin: str, intercept: bool = True):
     if error:
         raise RuntimeError(f"{url}: {error}")
     return context, page, aborted
+
+
+def draw_seven(page) -> None:
+    """Clear the page's canvas (/web/) and draw a 7 with mouse strokes; wait until the Inside view is painted."""
+    page.click("#clear")
+    box = page.locator("#sketch").bounding_box()
+    point = lambda x, y: (box["x"] + x * box["width"], box["y"] + y * box["height"])  # noqa: E731
+    page.mouse.move(*point(0.25, 0.2))
+    page.mouse.down()
+    for x, y in [(0.5, 0.2), (0.75, 0.2), (0.6, 0.5), (0.45, 0.85)]:
+        page.mouse.move(*point(x, y), steps=6)
+    page.mouse.up()
+    page.wait_for_function("!window.zooPage.digits.busy && window.zooPage.digits.log.at(-1).paintMs !== undefined")
+
+
+def canvas_rgba(page) -> np.ndarray:
+    """The drawing canvas's pixels as the page hands them to the model."""
+    b64, width, height = page.evaluate("""() => {
+      const c = document.querySelector('#sketch'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+      let s = ''; for (let i = 0; i < d.data.length; i += 8192) s += String.fromCharCode(...d.data.subarray(i, i + 8192));
+      return [btoa(s), c.width, c.height];
+    }""")
+    return np.frombuffer(base64.b64decode(b64), np.uint8).reshape(height, width, 4)

@@ -3,13 +3,13 @@ models compute, checked against Python's ONNX Runtime on the same pixels and tex
 
 from __future__ import annotations
 
-import base64
 import json
 
 import numpy as np
 import onnxruntime as ort
 import pytest
 
+from tests.browser import canvas_rgba, draw_seven
 from tests.test_web import ROOT, _open, browser, needs_ort  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, needs_ort]
@@ -26,28 +26,6 @@ def page(browser, demo_url):  # noqa: F811
     context.close()
 
 
-def _draw_seven(page) -> None:
-    page.click("#clear")
-    box = page.locator("#sketch").bounding_box()
-    point = lambda x, y: (box["x"] + x * box["width"], box["y"] + y * box["height"])  # noqa: E731
-    page.mouse.move(*point(0.25, 0.2))
-    page.mouse.down()
-    for x, y in [(0.5, 0.2), (0.75, 0.2), (0.6, 0.5), (0.45, 0.85)]:
-        page.mouse.move(*point(x, y), steps=6)
-    page.mouse.up()
-    page.wait_for_function("!window.zooPage.digits.busy && window.zooPage.digits.log.at(-1).paintMs !== undefined")
-
-
-def _canvas_rgba(page) -> np.ndarray:
-    """The drawing canvas's pixels as the page hands them to the model."""
-    b64, width, height = page.evaluate("""() => {
-      const c = document.querySelector('#sketch'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-      let s = ''; for (let i = 0; i < d.data.length; i += 8192) s += String.fromCharCode(...d.data.subarray(i, i + 8192));
-      return [btoa(s), c.width, c.height];
-    }""")
-    return np.frombuffer(base64.b64decode(b64), np.uint8).reshape(height, width, 4)
-
-
 def _python_probe(name: str, feeds: dict) -> dict[str, np.ndarray]:
     entry = MANIFEST[name]
     session = ort.InferenceSession(str(ROOT / "models" / entry["file"]), providers=["CPUExecutionProvider"])
@@ -58,7 +36,7 @@ def _python_probe(name: str, feeds: dict) -> dict[str, np.ndarray]:
 @pytest.mark.parametrize("model", [e["base_model"] for e in PROBES if e["task"] == "digits"])
 def test_inspect_digit_shows_every_layer_as_python_computes_it(page, model):
     page.select_option("#digit-model", model)
-    _draw_seven(page)
+    draw_seven(page)
     assert page.evaluate("document.querySelector('#bars').dataset.label") == "7"
     probe = MANIFEST[f"{model}-probe"]
     shown = page.evaluate("""async (model) => {
@@ -68,7 +46,7 @@ def test_inspect_digit_shows_every_layer_as_python_computes_it(page, model):
     assert [layer["name"] for layer in shown["layers"]] == [layer["name"] for layer in probe["layers"]]
     if model == "cnn-bn":
         assert len(shown["layers"]) >= 8
-    python = _python_probe(probe["name"], {"image": _canvas_rgba(page)})
+    python = _python_probe(probe["name"], {"image": canvas_rgba(page)})
     for layer in shown["layers"]:
         want = python[layer["name"]].reshape(-1)
         assert int(np.prod(layer["shape"])) == want.size, layer["name"]
@@ -96,8 +74,8 @@ def _hover_cell(page, layer: str, fx: float, fy: float) -> dict:
 @needs_probes
 def test_a_hovered_convolution_cell_is_worked_out_to_its_value(page):
     page.select_option("#digit-model", "cnn-bn")
-    _draw_seven(page)
-    python = _python_probe("cnn-bn-probe", {"image": _canvas_rgba(page)})
+    draw_seven(page)
+    python = _python_probe("cnn-bn-probe", {"image": canvas_rgba(page)})
     for layer, fx, fy in [("conv1", 0.45, 0.3), ("conv2", 0.3, 0.2), ("pool2", 0.45, 0.45), ("fc2", 0.75, 0.5)]:
         detail = _hover_cell(page, layer, fx, fy)
         c, y, x = detail["cell"]
@@ -147,7 +125,7 @@ def test_inside_works_on_a_phone_sized_screen_with_touch(browser, demo_url):  # 
     page = context.new_page()
     page.goto(demo_url + "web/")
     page.wait_for_function("document.body.dataset.ready", timeout=120_000)
-    _draw_seven(page)
+    draw_seven(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 400 + 1  # nothing wider than the screen
     overlay = page.locator("#digit-inside figure.layer[data-layer='conv1'] .layer-overlay")
     overlay.scroll_into_view_if_needed()
@@ -168,7 +146,7 @@ def _png_header(width: int, height: int) -> bytes:
 
 def test_an_oversized_upload_is_refused_from_its_header_and_clears_the_answer(page):
     page.click("#tab-digits")
-    _draw_seven(page)
+    draw_seven(page)
     assert page.evaluate("document.querySelector('#bars').dataset.label") == "7"
     started = page.evaluate("performance.now()")
     page.set_input_files(

@@ -4,7 +4,6 @@ Runtime on the same pixels and the same epoch's weights."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import shutil
@@ -14,6 +13,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
+from tests.browser import canvas_rgba, draw_seven
 from tests.test_web import browser, needs_ort  # noqa: F401  (the fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,27 +117,6 @@ def site(models_dir, tmp_path_factory):
         process.wait(timeout=30)
 
 
-def _draw_seven(page) -> None:
-    page.click("#clear")
-    box = page.locator("#sketch").bounding_box()
-    point = lambda x, y: (box["x"] + x * box["width"], box["y"] + y * box["height"])  # noqa: E731
-    page.mouse.move(*point(0.25, 0.2))
-    page.mouse.down()
-    for x, y in [(0.5, 0.2), (0.75, 0.2), (0.6, 0.5), (0.45, 0.85)]:
-        page.mouse.move(*point(x, y), steps=6)
-    page.mouse.up()
-    page.wait_for_function("!window.zooPage.digits.busy && window.zooPage.digits.log.at(-1).paintMs !== undefined")
-
-
-def _canvas_rgba(page) -> np.ndarray:
-    b64, width, height = page.evaluate("""() => {
-      const c = document.querySelector('#sketch'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-      let s = ''; for (let i = 0; i < d.data.length; i += 8192) s += String.fromCharCode(...d.data.subarray(i, i + 8192));
-      return [btoa(s), c.width, c.height];
-    }""")
-    return np.frombuffer(base64.b64decode(b64), np.uint8).reshape(height, width, 4)
-
-
 def _set_epoch(page, epoch: int) -> None:
     page.evaluate(
         "(e) => { const s = document.getElementById('epoch'); s.value = String(e); s.dispatchEvent(new Event('input')); }",
@@ -163,7 +142,7 @@ def test_epoch_slider_shows_each_epoch_as_python_computes_it(browser, site):  # 
     page.on("request", lambda r: requests.append(r.url))
     page.select_option("#digit-model", model)
     page.wait_for_function("!window.zooPage.digits.busy")
-    _draw_seven(page)
+    draw_seven(page)
     assert page.locator(".replay").is_visible()
     assert not any(entry["epochs"]["file"] in r or entry["file"] in r for r in requests), (
         "fetched before the slider was used"
@@ -171,7 +150,7 @@ def test_epoch_slider_shows_each_epoch_as_python_computes_it(browser, site):  # 
 
     epochs = read_epochs(entry, folder)
     session = ort.InferenceSession(str(folder / entry["file"]), providers=["CPUExecutionProvider"])
-    rgba = _canvas_rgba(page)
+    rgba = canvas_rgba(page)
     count = entry["epochs"]["count"]
     for epoch, shot in ((1, "screenshot-replay-early.png"), (count, "screenshot-replay-late.png")):
         _set_epoch(page, epoch)
