@@ -57,6 +57,8 @@ export class Zoo {
     this.entries = manifest.models;
     this.byName = new Map(this.entries.map((e) => [e.name, e]));
     this.sessions = new Map(); // name -> Promise<InferenceSession>
+    this.weightFiles = new Map(); // model -> Promise of its probe's weights (the Inside view's arithmetic)
+    this.replays = new Map(); // model -> Promise of its training run's weights per epoch
     this.queues = new Map(); // name -> the promise of the last run (a session runs one call at a time)
     this.threads = ort.env.wasm.numThreads;
   }
@@ -91,23 +93,23 @@ export class Zoo {
 
   /** The session of manifest entry `name`: fetched once, sha256-checked, then created. */
   session(name) {
-    if (!this.sessions.has(name)) {
-      const promise = this.#createSession(this.byName.get(name));
-      promise.catch(() => this.sessions.delete(name)); // a failed load is retried on the next call
-      this.sessions.set(name, promise);
-    }
-    return this.sessions.get(name);
+    return once(this.sessions, name, async () => {
+      const entry = this.byName.get(name);
+      const bytes = await this.#fetchChecked(entry.file, entry.sha256);
+      return ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+    });
   }
 
-  async #createSession(entry) {
-    const url = new URL(entry.file, this.base);
+  /** The bytes of a file the manifest lists, after checking them against its sha256 (nothing unchecked is used). */
+  async #fetchChecked(file, expected) {
+    const url = new URL(file, this.base);
     const response = await fetch(url);
     if (!response.ok) throw new Error(`${url.pathname} is listed in ${this.manifestUrl.pathname} but missing (HTTP ${response.status})`);
     const bytes = new Uint8Array(await response.arrayBuffer());
-    if ((await sha256(bytes)) !== entry.sha256) {
+    if ((await sha256(bytes)) !== expected) {
       throw new Error(`${url.pathname} does not match the sha256 in ${this.manifestUrl.pathname}: altered or corrupted; refusing to serve it`);
     }
-    return ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+    return bytes;
   }
 
   /** session.run for entry `name`, one call at a time per session (onnxruntime-web does not overlap runs). */
@@ -147,9 +149,7 @@ export class Zoo {
     const entry = this.#digitEntry(model);
     await this.session(entry.name); // loading is not part of `ms`
     const started = performance.now();
-    const image = toImageData(imageData);
-    const pixels = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
-    const out = await this.run(entry.name, { image: new ort.Tensor("uint8", pixels, [image.height, image.width, 4]) });
+    const out = await this.run(entry.name, { image: imageTensor(imageData) });
     return { ...digitAnswer(entry, out, entry.base_model), ms: performance.now() - started };
   }
 
@@ -172,24 +172,14 @@ export class Zoo {
   weights(model) {
     const probe = this.probeEntry(model);
     if (!probe?.weights) return Promise.reject(new Error(`${model} has no probe model with weights in the manifest.`));
-    if (!this.weightFiles) this.weightFiles = new Map();
-    if (!this.weightFiles.has(model)) {
-      const promise = (async () => {
-        const url = new URL(probe.weights.file, this.base);
-        const response = await fetch(url);
-        if (!response.ok) throw new Error(`${url.pathname} is listed in ${this.manifestUrl.pathname} but missing (HTTP ${response.status})`);
-        const bytes = new Uint8Array(await response.arrayBuffer());
-        if ((await sha256(bytes)) !== probe.weights.sha256) throw new Error(`${url.pathname} does not match the sha256 in ${this.manifestUrl.pathname}`);
-        const tensors = {};
-        for (const [name, t] of Object.entries(probe.weights.tensors)) {
-          tensors[name] = { data: new Float32Array(bytes.buffer.slice(t.offset, t.offset + 4 * t.length)), shape: t.shape };
-        }
-        return tensors;
-      })();
-      promise.catch(() => this.weightFiles.delete(model));
-      this.weightFiles.set(model, promise);
-    }
-    return this.weightFiles.get(model);
+    return once(this.weightFiles, model, async () => {
+      const bytes = await this.#fetchChecked(probe.weights.file, probe.weights.sha256);
+      const tensors = {};
+      for (const [name, t] of Object.entries(probe.weights.tensors)) {
+        tensors[name] = { data: new Float32Array(bytes.buffer.slice(t.offset, t.offset + 4 * t.length)), shape: t.shape };
+      }
+      return tensors;
+    });
   }
 
   #layers(probe, out) {
@@ -215,9 +205,7 @@ export class Zoo {
     const canvasEntry = this.byName.get(probe.canvas_model);
     await this.session(probe.name);
     const started = performance.now();
-    const image = toImageData(imageData);
-    const pixels = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
-    const out = await this.run(probe.name, { image: new ort.Tensor("uint8", pixels, [image.height, image.width, 4]) });
+    const out = await this.run(probe.name, { image: imageTensor(imageData) });
     const answer = digitAnswer(canvasEntry ?? probe, out, name);
     return { ...answer, layers: this.#layers(probe, out), probe: probe.name, ms: performance.now() - started };
   }
@@ -238,27 +226,21 @@ export class Zoo {
   replay(model) {
     const entry = this.replayEntry(model);
     if (!entry) return Promise.reject(new Error(`${model} has no replay in the manifest (its training run kept no snapshots).`));
-    if (!this.replays) this.replays = new Map();
-    if (!this.replays.has(model)) {
-      const promise = (async () => {
-        const info = entry.epochs;
-        const halves = new Uint16Array((await this.#fetchChecked(info.file, info.sha256)).buffer); // little-endian hosts
-        const check = (epoch) => {
-          if (!(Number.isInteger(epoch) && epoch >= 1 && epoch <= info.count)) throw new Error(`epoch must be 1 to ${info.count}; got ${pyRepr(epoch)}`);
-          return (epoch - 1) * info.parameters;
-        };
-        const slice = (epoch, t) => halves.subarray(check(epoch) + t.offset, check(epoch) + t.offset + t.length);
-        return {
-          count: info.count,
-          history: entry.history,
-          feeds: (epoch) => Object.fromEntries(Object.entries(info.tensors).map(([name, t]) => [name, new ort.Tensor("float16", slice(epoch, t), t.shape)])),
-          tensor: (epoch, name) => ({ data: Float32Array.from(slice(epoch, info.tensors[name]), halfToFloat), shape: info.tensors[name].shape }),
-        };
-      })();
-      promise.catch(() => this.replays.delete(model));
-      this.replays.set(model, promise);
-    }
-    return this.replays.get(model);
+    return once(this.replays, model, async () => {
+      const info = entry.epochs;
+      const halves = new Uint16Array((await this.#fetchChecked(info.file, info.sha256)).buffer); // little-endian hosts
+      const check = (epoch) => {
+        if (!(Number.isInteger(epoch) && epoch >= 1 && epoch <= info.count)) throw new Error(`epoch must be 1 to ${info.count}; got ${pyRepr(epoch)}`);
+        return (epoch - 1) * info.parameters;
+      };
+      const slice = (epoch, t) => halves.subarray(check(epoch) + t.offset, check(epoch) + t.offset + t.length);
+      return {
+        count: info.count,
+        history: entry.history,
+        feeds: (epoch) => Object.fromEntries(Object.entries(info.tensors).map(([name, t]) => [name, new ort.Tensor("float16", slice(epoch, t), t.shape)])),
+        tensor: (epoch, name) => ({ data: Float32Array.from(slice(epoch, info.tensors[name]), halfToFloat), shape: info.tensors[name].shape }),
+      };
+    });
   }
 
   async #inspectAtEpoch(imageData, name, probe, epoch) {
@@ -267,9 +249,7 @@ export class Zoo {
     const replay = await this.replay(name);
     await this.session(entry.name);
     const started = performance.now();
-    const image = toImageData(imageData);
-    const pixels = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
-    const out = await this.run(entry.name, { image: new ort.Tensor("uint8", pixels, [image.height, image.width, 4]), ...replay.feeds(epoch) });
+    const out = await this.run(entry.name, { image: imageTensor(imageData), ...replay.feeds(epoch) });
     const answer = digitAnswer(entry, out, name);
     return { ...answer, layers: this.#layers(probe, out), probe: entry.name, epoch, ms: performance.now() - started };
   }
@@ -312,14 +292,6 @@ export class Zoo {
     return JSON.parse(new TextDecoder().decode(bytes));
   }
 
-  async #fetchChecked(file, expected) {
-    const url = new URL(file, this.base);
-    const response = await fetch(url);
-    if (!response.ok) throw new Error(`${url.pathname} is listed in ${this.manifestUrl.pathname} but missing (HTTP ${response.status})`);
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    if ((await sha256(bytes)) !== expected) throw new Error(`${url.pathname} does not match the sha256 in ${this.manifestUrl.pathname}`);
-    return bytes;
-  }
 
   // ---------------------------------------------------------------- text
 
@@ -426,6 +398,22 @@ function textAnswer(entry, probabilities, length) {
     top.push([...row].map((p, k) => ({ char: entry.vocab[k], probability: p })).sort((a, b) => b.probability - a.probability).slice(0, 3));
   }
   return { predicted, top };
+}
+
+/** A canvas model's input: the picture's RGBA bytes as uint8 [H, W, 4], not copied. */
+function imageTensor(source) {
+  const image = toImageData(source);
+  return new ort.Tensor("uint8", new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength), [image.height, image.width, 4]);
+}
+
+/** `promise = make()` kept in `cache` under `key`: made once, and made again on the next call if it failed. */
+function once(cache, key, make) {
+  if (!cache.has(key)) {
+    const promise = make();
+    promise.catch(() => cache.delete(key)); // a failed load is retried on the next call
+    cache.set(key, promise);
+  }
+  return cache.get(key);
 }
 
 function toImageData(source) {
