@@ -62,17 +62,22 @@ function tileOrigin(grid, c) {
 
 /** The region of `layers[from]` (y0, y1, x0, x1, inclusive) that cell (y, x) of layers[to] depends on. */
 export function receptiveField(layers, to, y, x) {
-  let [y0, y1, x0, x1] = [y, y, x, x];
-  for (let j = to; j > 0; j--) {
-    const layer = layers[j], below = dims(layers[j - 1]);
-    if (layer.shape.length !== 3 || layers[j - 1].shape.length !== 3) return [0, below[1] - 1, 0, below[2] - 1];
-    if (layer.op === "Conv2d" || layer.op === "MaxPool2d") {
-      const [k, s, p] = [layer.kernel[0], layer.stride[0], layer.padding[0]];
-      [y0, y1, x0, x1] = [y0 * s - p, y1 * s - p + k - 1, x0 * s - p, x1 * s - p + k - 1];
-    }
-    [y0, y1, x0, x1] = [Math.max(0, y0), Math.min(below[1] - 1, y1), Math.max(0, x0), Math.min(below[2] - 1, x1)];
+  let region = [y, y, x, x];
+  for (let j = to; j > 0; j--) region = windowBelow(layers[j], layers[j - 1], region);
+  return region;
+}
+
+/** The region of `below` (y0, y1, x0, x1, inclusive) that a region of `layer` reads: a convolution's or a
+ * pooling's window (stride, padding; clipped to the picture), the same cells for an element-wise layer, and
+ * everything where either layer is not spatial (a Linear reads it all). */
+function windowBelow(layer, below, [y0, y1, x0, x1]) {
+  const [, H, W] = dims(below);
+  if (layer.shape.length !== 3 || below.shape.length !== 3) return [0, H - 1, 0, W - 1];
+  if (layer.op === "Conv2d" || layer.op === "MaxPool2d") {
+    const [k, s, p] = [layer.kernel[0], layer.stride[0], layer.padding[0]];
+    [y0, y1, x0, x1] = [y0 * s - p, y1 * s - p + k - 1, x0 * s - p, x1 * s - p + k - 1];
   }
-  return [y0, y1, x0, x1];
+  return [Math.max(0, y0), Math.min(H - 1, y1), Math.max(0, x0), Math.min(W - 1, x1)];
 }
 
 /** "(in − k + 2p) / s + 1 = out" with the layer's numbers: the lecture's output-size formula. */
@@ -185,14 +190,9 @@ export function digitInside(zoo, root) {
       const region = receptiveField(layers, i, y, x); // on the frame
       outline(0, 0, ...region, "#f59e0b");
       if (layers[i - 1].shape.length === 3) { // the window on the layer below, in every channel it reads
-        const [k] = layers[i].kernel ?? [1];
-        const [s, p] = [layers[i].stride?.[0] ?? 1, layers[i].padding?.[0] ?? 0];
-        const local = layers[i].op === "Conv2d" || layers[i].op === "MaxPool2d"
-          ? [y * s - p, y * s - p + k - 1, x * s - p, x * s - p + k - 1] : [y, y, x, x];
-        const [H, W] = dims(layers[i - 1]).slice(1);
-        const clamped = [Math.max(0, local[0]), Math.min(H - 1, local[1]), Math.max(0, local[2]), Math.min(W - 1, local[3])];
+        const window = windowBelow(layers[i], layers[i - 1], [y, y, x, x]);
         const channels = layers[i].op === "Conv2d" ? [...Array(dims(layers[i - 1])[0]).keys()] : [c];
-        for (const ch of channels) outline(i - 1, ch, ...clamped, "#f59e0b");
+        for (const ch of channels) outline(i - 1, ch, ...window, "#f59e0b");
       }
     }
     const weights = await (current.epoch ? epochWeights(zoo, model, current.epoch) : zoo.weights(model)).catch(() => null);
