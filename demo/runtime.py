@@ -173,9 +173,7 @@ class Zoo:
         started = time.perf_counter()
         probabilities, frame, ink, contrast = canvas.run({"image": rgba})
         elapsed = time.perf_counter() - started
-        if not ink:
-            raise NotADigit(BLANK if contrast < MIN_CONTRAST else SPECK)
-        return dict(zip(model.entry["labels"], map(float, probabilities[0]), strict=True)), frame, elapsed
+        return _confidences(model.entry["labels"], probabilities, ink, contrast), frame, elapsed
 
     def inspect_digit(self, name: str, rgba: np.ndarray) -> DigitInside:
         """A picture as uint8 [H,W,4] RGBA -> the answer and every layer's output, in the order the network
@@ -195,10 +193,7 @@ class Zoo:
         started = time.perf_counter()
         outputs = probe.run_named({"image": rgba})
         elapsed = time.perf_counter() - started
-        if not outputs["ink"]:
-            raise NotADigit(BLANK if outputs["contrast"] < MIN_CONTRAST else SPECK)
-        labels = probe.entry["labels"]
-        confidences = dict(zip(labels, map(float, outputs["probabilities"][0]), strict=True))
+        confidences = _confidences(probe.entry["labels"], *(outputs[k] for k in ("probabilities", "ink", "contrast")))
         return DigitInside(float_name, name, note, confidences, _layers(probe, outputs), elapsed)
 
     def probed(self, task: str) -> list[str]:
@@ -287,6 +282,14 @@ class Zoo:
     def point_probability(self, points: np.ndarray) -> np.ndarray:
         model = self.get("circles", "points")
         return model.run({"points": np.asarray(points, dtype=np.float32).reshape(-1, 2)})[1][:, 0]
+
+
+def _confidences(labels: list[str], probabilities: np.ndarray, ink, contrast) -> dict[str, float]:
+    """A canvas (or digit probe) model's answer as {label: probability}; NotADigit where it found no digit
+    (`ink` false: blank below MIN_CONTRAST, else a speck)."""
+    if not ink:
+        raise NotADigit(BLANK if contrast < MIN_CONTRAST else SPECK)
+    return dict(zip(labels, map(float, probabilities[0]), strict=True))
 
 
 def _layers(probe: Model, outputs: dict[str, np.ndarray], positions: int | None = None) -> list[Layer]:
