@@ -452,7 +452,7 @@ def export_canvas(entry: dict, out: Path) -> dict:
     import onnxruntime as ort
     from onnx import numpy_helper
 
-    from export.onnx import sha256
+    from export.onnx import sha256, stamp
 
     name = f"{entry['name']}-canvas"
     path = Path(out) / f"{name}.onnx"
@@ -475,10 +475,8 @@ def export_canvas(entry: dict, out: Path) -> dict:
         "outputs": json.dumps({k: doc for k, (_, _, doc) in OUTPUTS.items()}),
         "checkpoint_sha256": entry["checkpoint_sha256"], "parameters": str(entry["parameters"]),
     }  # fmt: skip
-    del model.metadata_props[:]  # the digit model's own props came through the merge
-    for key, value in props.items():
-        model.metadata_props.add(key=key, value=value)
-    model.doc_string = f"{name}: the sketch recipe (RGBA canvas -> 28x28 frame) fused with {entry['name']}"
+    # the digit model's own props came through the merge, and its producer stays
+    stamp(model, props, f"{name}: the sketch recipe (RGBA canvas -> 28x28 frame) fused with {entry['name']}", None)
     onnx.save(model, str(path))
     canvas["sha256"], canvas["bytes"] = sha256(path), path.stat().st_size
 

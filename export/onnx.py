@@ -152,12 +152,19 @@ def _write_metadata(path: Path, entry: dict) -> None:
     if "vocab" in entry:
         props["vocab"] = json.dumps(entry["vocab"])
         props["layers"], props["hidden_size"] = str(entry["layers"]), str(entry["hidden_size"])
+    stamp(model, props, f"{entry['name']}: {get_spec(entry['model']).description}")
+    onnx.save(model, str(path))
+
+
+def stamp(model: onnx.ModelProto, props: dict[str, str], doc: str, producer: str | None = "lecture-zoo") -> None:
+    """Replace a model's `metadata_props` with `props` (what a runtime needs to use the file) and set its doc
+    string, and its producer where given."""
     del model.metadata_props[:]
     for key, value in props.items():
         model.metadata_props.add(key=key, value=value)
-    model.producer_name = "lecture-zoo"
-    model.doc_string = f"{entry['name']}: {get_spec(entry['model']).description}"
-    onnx.save(model, str(path))
+    if producer:
+        model.producer_name = producer
+    model.doc_string = doc
 
 
 # ----------------------------------------------------------------------------- test data

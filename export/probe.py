@@ -370,7 +370,7 @@ def read_weights(path: Path, index: dict) -> dict[str, np.ndarray]:
 
 def export_probe(entry: dict, out: Path) -> dict:
     """`<out>/<name>-probe.onnx` and `<out>/<run>-weights.bin` from the checkpoint of the full model `entry`."""
-    from export.onnx import real_inputs, sha256
+    from export.onnx import real_inputs, sha256, stamp
 
     out = Path(out)
     model, _ = load_checkpoint(out / entry["checkpoint"])
@@ -413,11 +413,7 @@ def export_probe(entry: dict, out: Path) -> dict:
     for key in ("labels", "vocab"):
         if key in entry:
             props[key] = json.dumps(entry[key])
-    del probe.metadata_props[:]
-    for key, value in props.items():
-        probe.metadata_props.add(key=key, value=value)
-    probe.producer_name = "lecture-zoo"
-    probe.doc_string = f"{name}: every layer of {entry['name']} as an output (module names in the manifest's layers)"
+    stamp(probe, props, f"{name}: every layer of {entry['name']} as an output (module names in the manifest's layers)")
     onnx.save(probe, str(path))
     probe_entry["sha256"], probe_entry["bytes"] = sha256(path), path.stat().st_size
 
