@@ -13,7 +13,6 @@ http.server`). No CDN: every request the page makes stays on its own origin.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 from functools import lru_cache
@@ -72,16 +71,11 @@ def site_files(models_dir: str | Path = "models") -> dict[str, Path]:
     models_dir = Path(models_dir)
     files = {p.name: p for p in sorted(WEB_DIR.iterdir()) if p.suffix in PAGE_SUFFIXES}
     files.update({f"ort/{name}": ORT_DIST / name for name in ORT_FILES})
-    manifest = models_dir / "manifest.json"
-    files["models/manifest.json"] = manifest
-    if manifest.is_file():
-        for entry in json.loads(manifest.read_text())["models"]:
-            files[f"models/{entry['file']}"] = models_dir / entry["file"]
-            if entry.get("weights"):  # a probe's kernels, biases, BatchNorm and RNN matrices (the Inside view)
-                files[f"models/{entry['weights']['file']}"] = models_dir / entry["weights"]["file"]
-            for key in ("training", "epochs"):  # circles' start and the digit replays' weights (export/replay.py)
-                if entry.get(key):
-                    files[f"models/{entry[key]['file']}"] = models_dir / entry[key]["file"]
+    files["models/manifest.json"] = models_dir / manifest.FILE
+    if (models_dir / manifest.FILE).is_file():
+        for entry in manifest.load(models_dir):
+            for listed in manifest.files_of(entry):  # the ONNX file, a probe's weights, training and replay files
+                files[f"models/{listed['file']}"] = models_dir / listed["file"]
             if entry.get("test_data"):
                 for pb in sorted((models_dir / entry["test_data"]).glob("*.pb")):
                     files[f"models/{pb.relative_to(models_dir).as_posix()}"] = pb
@@ -153,9 +147,8 @@ def build(out: str | Path = "site", models_dir: str | Path = "models") -> dict[s
         raise SiteError(f"cannot build the page: missing {', '.join(absent)}{hint}")
     for entry in manifest.load(models_dir):
         try:
-            manifest.checked_file(entry, models_dir)
-            if entry.get("weights"):
-                manifest.checked_file(entry["weights"], models_dir)
+            for listed in manifest.files_of(entry):
+                manifest.checked_file(listed, models_dir)
         except manifest.ManifestError as error:
             raise SiteError(str(error)) from None
     if out.exists():

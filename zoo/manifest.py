@@ -87,6 +87,16 @@ def checked_file(entry: Entry, models_dir: str | Path, file_key: str = "file", s
     return path
 
 
+# Keys whose value describes a file an entry brings along ({file, sha256, bytes, ...}): a probe's weights, the
+# circles run's training file, a replay's weights per epoch.
+SIDE_FILES = ("weights", "training", "epochs")
+
+
+def files_of(entry: Entry) -> list[dict]:
+    """Every file an entry names, each as a dict with `file` and `sha256`: its ONNX file, then its side files."""
+    return [{"file": entry["file"], "sha256": entry["sha256"]}] + [entry[k] for k in SIDE_FILES if entry.get(k)]
+
+
 def write(models: list[Entry], models_dir: str | Path) -> Path:
     """Write the manifest (the exporter sorts the entries first)."""
     path = Path(models_dir) / FILE
