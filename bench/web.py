@@ -38,13 +38,20 @@ W, H = 600, 450
 # ---------------------------------------------------------------------- in the page
 
 
-# classifyDigit on a 600x450 canvas with a 7 drawn on it (transparent, as the page's canvas, an 18 px pen).
-TIME_CLASSIFY_JS = """async ([calls, model]) => {
+# A 600x450 canvas with a 7 drawn on it (transparent, as the page's canvas, an 18 px pen), as `canvas`.
+SEVEN_CANVAS_JS = """
   const canvas = document.createElement("canvas");
   canvas.width = 600; canvas.height = 450;
   const c = canvas.getContext("2d", { willReadFrequently: true });
   c.lineWidth = 18; c.lineCap = c.lineJoin = "round";
   c.beginPath(); c.moveTo(200, 100); c.lineTo(400, 100); c.lineTo(280, 380); c.stroke();
+"""
+
+# classifyDigit on that canvas.
+TIME_CLASSIFY_JS = (
+    """async ([calls, model]) => {"""
+    + SEVEN_CANVAS_JS
+    + """
   const zoo = window.zoo;
   let result;
   for (let i = 0; i < 10; i++) result = await zoo.classifyDigit(canvas, model);  // warm-up
@@ -56,16 +63,15 @@ TIME_CLASSIFY_JS = """async ([calls, model]) => {
   }
   return { times, label: result.label, threads: zoo.threads };
 }"""
+)
 
 # The Inside view on the same canvas, interleaved call by call: classifyDigit (the canvas model), inspectDigit
 # (the probe model: the answer and every layer), and a whole Inside refresh (inspectDigit + painting every layer
 # into the page's Inside view, as while drawing).
-TIME_INSIDE_JS = """async ([calls, model]) => {
-  const canvas = document.createElement("canvas");
-  canvas.width = 600; canvas.height = 450;
-  const c = canvas.getContext("2d", { willReadFrequently: true });
-  c.lineWidth = 18; c.lineCap = c.lineJoin = "round";
-  c.beginPath(); c.moveTo(200, 100); c.lineTo(400, 100); c.lineTo(280, 380); c.stroke();
+TIME_INSIDE_JS = (
+    """async ([calls, model]) => {"""
+    + SEVEN_CANVAS_JS
+    + """
   const zoo = window.zoo, inside = window.zooPage.digits.inside;
   for (let i = 0; i < 10; i++) { await zoo.classifyDigit(canvas, model); inside.update(await zoo.inspectDigit(canvas, model)); }
   const classify = [], inspect = [], refresh = [], paint = [];
@@ -87,6 +93,7 @@ TIME_INSIDE_JS = """async ([calls, model]) => {
   }
   return { classify, inspect, refresh, paint, label, layers: window.zoo.probeEntry(model).layers.length };
 }"""
+)
 
 # The Gradio demo's classify_digit from the same page: upload the PNG, join the queue, read the result.
 GRADIO_ROUND_TRIP_JS = """async ([b64, model, calls]) => {
