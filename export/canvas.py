@@ -8,9 +8,11 @@ feeds it as it is and gets what the demo gets: the graph is `export/reference.py
 written once in ONNX ops, and `python -m export --check` proves the two agree on a corpus of canvases.
 
 Step by step, as the reference does it, with the same numbers (frames bit-identical on the proof's corpus):
-1. Pictures over 1024 px a side become Pillow's `thumbnail` of them: Pillow's `reduce()` by whole blocks from
-   4x larger, then its BOX filter (whose weights are all one over a window) as running-sum window means,
-   rounded to 8 bits after each pass. A 4000x3000 photo costs a few passes, never a dense resize.
+1. Pictures over 1024 px a side become, bit for bit, Pillow's `thumbnail` of them (as of an RGB picture):
+   Pillow's `reduce()` by whole blocks from 4x larger, with its fixed-point rounding, then its BOX filter
+   (whose weights are all one over a window) as running-sum window means rounded to 8 bits after each pass.
+   An ONNX Loop does it a strip of rows at a time, in the CPU's caches: a 4000x3000 photo takes less time
+   than Pillow's own thumbnail, and the float pixels held at once are a strip's, never the picture's.
 2. Ink: the alpha channel when the background is transparent (any alpha < 0.98), else the distance from
    the border's median colour, in whichever channel differs most (either polarity, coloured ink). Only the
    ink's row and column maxima read the whole picture (on uint8 alpha for a transparent canvas).
@@ -102,8 +104,8 @@ def _resample_rows(g: _Builder, x: str, size_out: str, shrink: str) -> str:
 
     Pillow (Resample.c, precompute_coeffs): scale = in/out; filterscale = max(scale, 1); support = 0.5 (box)
     or 1 (bilinear) x filterscale; output x reads the inputs j in [trunc(c - support + .5), trunc(c + support
-    + .5)) with c = (x + .5) * scale, at most 2 * ceil(support) + 1 of them, weighted filter((j - c + .5) /
-    filterscale) and normalised to sum 1. The weights are built here in float64 as Pillow does, the taps
+    + .5)) with c = (x + .5) * scale, at most 2 * ceil(support) + 1 of them, weighted filter((j - c + .5) *
+    (1 / filterscale)) and normalised to sum 1. The weights are built here in float64 as Pillow does, the taps
     gathered (whole rows: fast) and summed.
     """
     f64 = np.float64
@@ -119,7 +121,7 @@ def _resample_rows(g: _Builder, x: str, size_out: str, shrink: str) -> str:
     first = g.op("Max", g.op("Floor", g.op("Add", g.op("Sub", center, support), half)), zero)
     end = g.op("Min", g.op("Floor", g.op("Add", g.op("Add", center, support), half)), size_in)
     j = g.op("Add", first, tap)  # [out, taps]
-    u = g.op("Div", g.op("Add", g.op("Sub", j, center), half), filterscale)
+    u = g.op("Mul", g.op("Add", g.op("Sub", j, center), half), g.op("Div", one, filterscale))
     box = g.cast(g.op("And", g.op("Greater", u, g.const(-0.5, f64)), g.op("LessOrEqual", u, half)), DOUBLE)
     bilinear = g.op("Max", g.op("Sub", one, g.op("Abs", u)), zero)
     weights = g.op("Mul", g.op("Where", shrink, box, bilinear), g.cast(g.op("Less", j, end), DOUBLE))
@@ -199,33 +201,165 @@ def _thumbnail_size(g: _Builder, width: str, height: str) -> tuple[str, str]:
     return g.op("Where", narrow, narrow_w, side), g.op("Where", narrow, side, wide_h)
 
 
-def _window_mean(g: _Builder, x: str, first: str, end: str) -> str:
-    """The mean of x [n,m,4] over rows [first[i], end[i]) for each i (float64 index vectors) -> [len(first),m,4].
+# Picture pixels one step of the thumbnail loop reads: a strip of rows whose float copy (1 MB) stays in the
+# CPU's caches. Whole-picture float planes cost 2-5x more (memory traffic, and page faults without an arena);
+# much smaller strips pay the loop's overhead per step (about 40 us here).
+STRIP_PIXELS = 1 << 16
+
+
+def _window_sum(g: _Builder, x: str, first: str, end: str) -> str:
+    """The sums of x [n,...] over rows [first[i], end[i]) for each i (float64 index vectors) -> [len(first),...].
 
     One running sum (CumSum) and two gathers, all along the outer axis (whole contiguous rows: fast), so the
     cost is one pass however wide the windows. On 8-bit values the float32 sums are exact integers (below
     2^24 for any side under 65,000 px)."""
-    running = g.op("Pad", g.op("CumSum", x, g.const(0, np.int64)), g.const([1, 0, 0, 0, 0, 0], np.int64))
-    total = g.op("Sub", g.op("Gather", running, g.cast(end, INT64), axis=0),
-                 g.op("Gather", running, g.cast(first, INT64), axis=0))  # fmt: skip
+    pads = g.const([1] + [0] * 5, np.int64)  # one row of zeros in front: running[i] = x[0] + ... + x[i-1]
+    running = g.op("Pad", g.op("CumSum", x, g.const(0, np.int64)), pads)
+    return g.op("Sub", g.op("Gather", running, g.cast(end, INT64), axis=0),
+                g.op("Gather", running, g.cast(first, INT64), axis=0))  # fmt: skip
+
+
+def _box_pass(g: _Builder, x: str, first: str, end: str) -> str:
+    """One pass of Pillow's BOX resize on uint8 x along axis 0: the window means, rounded half up, as uint8.
+
+    (Pillow's 8-bit pass weighs each of a window's n pixels by round(2^22 / n) and rounds the fixed-point
+    sum; for the windows here, n <= 5, that is the exact mean rounded half up.) Means of 0..255 stay in 0..255."""
     count = g.cast(g.op("Max", g.op("Sub", end, first), g.const(1.0, np.float64)), FLOAT)
-    return g.op("Div", total, g.op("Reshape", count, g.const([-1, 1, 1], np.int64)))
+    total = _window_sum(g, g.cast(x, FLOAT), first, end)
+    mean = g.op("Div", total, g.op("Reshape", count, g.const([-1, 1, 1], np.int64)))
+    return g.cast(g.op("Floor", g.op("Add", mean, g.const(0.5))), TensorProto.UINT8)
 
 
-def _to_8_bits(g: _Builder, x: str) -> str:
-    """Pillow's 8-bit passes round half up (and clip)."""
-    return g.op("Clip", g.op("Floor", g.op("Add", x, g.const(0.5))), g.const(0.0), g.const(255.0))
+def _turned(g: _Builder, x: str) -> str:
+    """[a,b,4] -> [b,a,4], on uint8 (ONNX Runtime turns bytes about ten times faster than floats)."""
+    return g.op("Transpose", x, perm=[1, 0, 2])
+
+
+def _reduce_rounding(g: _Builder, total: str, count: str) -> str:
+    """Pillow's `reduce()` of blocks of n 8-bit pixels summing to `total` (float32, exact integers; n in `count`,
+    the same shape): ((total + n // 2) * m) >> 24 with m = (uint32)(2^32 / (256 n)) divided in float32, as
+    Reduce.c does. Not always the rounded mean: for n = 9, 9 m = 2^24 - 1, so a mean of m - 4/9 gives m - 1."""
+    multiplier = g.op("Floor", g.op("Div", g.const(2.0**32), g.op("Mul", count, g.const(256.0))))
+    amended = g.op("Add", total, g.op("Floor", g.op("Mul", count, g.const(0.5))))
+    scaled = g.op("Mul", g.cast(multiplier, DOUBLE), g.const(2.0**-24, np.float64))  # exact: a power of two
+    product = g.op("Mul", g.cast(amended, DOUBLE), scaled)  # (total + n // 2) * m < 2^32: exact in float64
+    return g.cast(g.op("Floor", product), TensorProto.UINT8)
+
+
+def _thumbnail_strip(body: _Builder, rows: str, w: dict[str, str]) -> str:
+    """One strip of the thumbnail: uint8 rows [n,W,4] of the picture -> the uint8 thumbnail rows [k,tw,4] whose
+    vertical windows (`down_first`, `down_end`, counted from the strip's first reduced row) they cover."""
+    r = body.branch()  # Image.reduce((fw, fh)): whole fh x fw blocks summed (the last ones what is left), rounded once
+    zero = r.const([0], np.int64)
+    pads = r.op("Concat", zero, zero, zero, w["pad_rows"], w["pad_columns"], zero, axis=0)
+    padded = r.op("Pad", r.cast(rows, FLOAT), pads)  # [r*fh, W'*fw, 4]: zeros add nothing to a sum
+    down = r.reduce("ReduceSum", r.op("Reshape", padded, w["by_rows"]), [1])  # [r, W'*fw*4]
+    across = r.op("MatMul", r.op("Reshape", down, w["by_columns"]), w["sum_columns"])  # [r*W', 4]
+    count = r.op("Mul", r.op("Reshape", w["row_count"], r.const([-1, 1, 1], np.int64)), w["column_count"])
+    reduced = _reduce_rounding(r, r.op("Reshape", across, w["blocks"]), count)  # [r,W',4]
+    same = body.branch()
+    as_is = same.op("Identity", rows)
+    rows = body.op("If", w["reduce"], then_branch=r.subgraph("reduced", reduced, elem_type=TensorProto.UINT8),
+                   else_branch=same.subgraph("whole", as_is, elem_type=TensorProto.UINT8))  # fmt: skip
+
+    a = body.branch()  # across, then down, as Pillow
+    across = _box_pass(a, _turned(a, rows), w["across_first"], w["across_end"])  # [tw,r,4]
+    across_first = _box_pass(a, _turned(a, across), w["down_first"], w["down_end"])  # [k,tw,4]
+    d = body.branch()  # a picture over 100 times taller than wide: Pillow resizes down first, then across
+    down = _box_pass(d, rows, w["down_first"], w["down_end"])  # [k,W',4]
+    down_first = _turned(d, _box_pass(d, _turned(d, down), w["across_first"], w["across_end"]))
+    return body.op("If", w["tall"], then_branch=d.subgraph("down_first", down_first, elem_type=TensorProto.UINT8),
+                   else_branch=a.subgraph("across_first", across_first, elem_type=TensorProto.UINT8))  # fmt: skip
+
+
+def _box_windows(g: _Builder, size: str, factor: str, target: str, extent: str) -> tuple[str, str]:
+    """The windows [first, end) (float64 [target]) of `resize(..., BOX, box=(0, size / factor))` along one axis of
+    `extent` pixels: Pillow's precompute_coeffs in float64, as it computes them. The box edge reaches C as a
+    float32; window j reads [trunc(c - support + .5), trunc(c + support + .5)), c = (j + .5) * scale, and the
+    box filter itself (-0.5 < u <= 0.5, u = (x - c + .5) * (1 / scale)) can still leave out the first or the
+    last of them by rounding (it does, for instance, for row 349 of a 1575x1077 picture's thumbnail)."""
+    f64 = np.float64
+    zero, one, half = g.const(0.0, f64), g.const(1.0, f64), g.const(0.5, f64)
+    scale = g.op("Div", g.cast(g.cast(g.op("Div", size, factor), FLOAT), DOUBLE), target)
+    center = g.op("Mul", g.op("Add", g.op("Range", zero, target, one), half), scale)
+    filterscale = g.op("Max", scale, one)
+    support, inverse = g.op("Mul", half, filterscale), g.op("Div", one, filterscale)
+    first = g.op("Max", g.op("Floor", g.op("Add", g.op("Sub", center, support), half)), zero)
+    end = g.op("Min", g.op("Floor", g.op("Add", g.op("Add", center, support), half)), extent)
+
+    def u(x: str) -> str:
+        return g.op("Mul", g.op("Add", g.op("Sub", x, center), half), inverse)
+
+    first = g.op("Add", first, g.cast(g.op("LessOrEqual", u(first), g.const(-0.5, f64)), DOUBLE))
+    end = g.op("Sub", end, g.cast(g.op("Greater", u(g.op("Sub", end, one)), half), DOUBLE))
+    return first, g.op("Max", end, first)
+
+
+def _thumbnail(g: _Builder, image: str, plan: dict[str, str]) -> str:
+    """uint8 [H,W,4] -> uint8 [th,tw,4]: Pillow's thumbnail, one strip of rows at a time (an ONNX Loop), so that
+    no step holds more than a strip of float pixels however large the picture (`plan`: see `_planes`)."""
+    p, f64 = plan, np.float64
+    one = g.const(1.0, f64)
+    # k thumbnail rows a step: as many as read about STRIP_PIXELS picture pixels
+    per_output = g.op("Mul", p["w"], g.op("Div", p["h"], p["th"]))
+    k = g.op("Floor", g.op("Div", g.const(float(STRIP_PIXELS), f64), per_output))
+    k = g.op("Min", g.op("Max", k, one), p["th"])
+    steps = g.cast(g.op("Ceil", g.op("Div", p["th"], k)), INT64)
+    k, last = g.cast(k, INT64), g.op("Sub", g.cast(p["th"], INT64), g.const(1, np.int64))
+
+    body = g.branch()
+    step, cond = body._name("step"), body._name("cond")
+
+    def as_1d(x: str) -> str:  # a float64 scalar -> int64 [1]
+        return body.cast(body.op("Reshape", x, body.const([1], np.int64)), INT64)
+
+    # this step's thumbnail rows (the last step repeats the last row to fill k: sliced off after the loop)
+    outputs = body.op(
+        "Add", body.op("Mul", step, k), body.op("Range", body.const(0, np.int64), k, body.const(1, np.int64))
+    )
+    outputs = body.op("Min", outputs, last)
+    first, end = (body.op("Gather", p[key], outputs, axis=0) for key in ("down_first", "down_end"))
+    top, bottom = body.reduce("ReduceMin", first), body.reduce("ReduceMax", end)  # the rows they read, reduced
+    fh, h = p["fh"], p["h"]
+    picture_top, picture_bottom = body.op("Mul", top, fh), body.op("Min", body.op("Mul", bottom, fh), h)
+    rows = body.op("Slice", image, as_1d(picture_top), as_1d(picture_bottom), body.const([0], np.int64))
+    block_top = body.op("Mul", body.op("Range", top, bottom, one), fh)  # reduce(): fh rows a block
+    reduced_rows = body.op("Sub", bottom, top)
+    fw4 = body.op("Mul", as_1d(p["fw"]), body.const([4], np.int64))
+    strip = {
+        "down_first": body.op("Sub", first, top), "down_end": body.op("Sub", end, top),
+        "across_first": p["across_first"], "across_end": p["across_end"],
+        "row_count": body.cast(body.op("Sub", body.op("Min", body.op("Add", block_top, fh), h), block_top), FLOAT),
+        "column_count": p["column_count"], "sum_columns": p["sum_columns"],
+        "pad_rows": as_1d(body.op("Sub", body.op("Mul", reduced_rows, fh), body.op("Sub", picture_bottom, picture_top))),
+        "pad_columns": p["pad_columns"],
+        "by_rows": body.op("Concat", as_1d(reduced_rows), as_1d(fh), body.const([-1], np.int64), axis=0),
+        "by_columns": body.op("Concat", body.const([-1], np.int64), fw4, axis=0),
+        "blocks": body.op("Concat", as_1d(reduced_rows), body.const([-1, 4], np.int64), axis=0),
+        "reduce": p["reduce"], "tall": p["tall"],
+    }  # fmt: skip
+    out = _thumbnail_strip(body, rows, strip)
+    cond_out = body.op("Identity", cond)
+    loop_body = helper.make_graph(
+        body.nodes, "strip",
+        [helper.make_tensor_value_info(step, INT64, []), helper.make_tensor_value_info(cond, BOOL, [])],
+        [helper.make_tensor_value_info(cond_out, BOOL, []), helper.make_tensor_value_info(out, TensorProto.UINT8, None)],
+    )  # fmt: skip
+    strips = g.op("Loop", steps, "", body=loop_body)  # [steps, k, tw, 4]
+    tw, th = (g.cast(g.op("Reshape", p[key], g.const([1], np.int64)), INT64) for key in ("tw", "th"))
+    stacked = g.op("Reshape", strips, g.op("Concat", g.const([-1], np.int64), tw, g.const([4], np.int64), axis=0))
+    return g.op("Slice", stacked, g.const([0], np.int64), th, g.const([0], np.int64))
 
 
 def _planes(g: _Builder, image: str) -> str:
     """uint8 [H,W,4] -> uint8 [4,h,w] (a channel is then contiguous: fast to take).
 
-    A picture over WORK_SIZE a side becomes what Pillow's `thumbnail((WORK_SIZE, WORK_SIZE), BOX)` makes of
-    it, so every later step is bounded: the thumbnail's size; from 4x larger, Pillow's `reduce()` by whole
-    blocks first (reducing_gap 2); then the BOX filter, whose weights are all one over a window of inputs,
-    as window means; rounded to 8 bits after each pass, as Pillow does. (Pillow also premultiplies colour by
-    alpha there, which changes nothing where the colour is used: on opaque pictures.) Each pass works on the
-    axis it reduces moved to the front: [W,H,4] across, then [H,W,4] down.
+    A picture over WORK_SIZE a side becomes, bit for bit, what Pillow's `thumbnail((WORK_SIZE, WORK_SIZE), BOX)`
+    makes of it as an RGB picture, so every later step is bounded: the thumbnail's size; from 4x larger,
+    Pillow's `reduce()` by whole blocks first (reducing_gap 2), with its fixed-point rounding; then the BOX
+    filter, whose weights are all one over a window of inputs, as window means rounded to 8 bits, across then
+    down (down first for a picture over 100 times taller than wide, as Pillow). (For RGBA, Pillow premultiplies
+    colour by alpha and skips `reduce()`; the graph does neither.) The work goes a strip of rows at a time.
     """
     height, width = g.dim(image, 0), g.dim(image, 1)
     longest = g.op("Max", height, width)
@@ -235,35 +369,33 @@ def _planes(g: _Builder, image: str) -> str:
 
     b = g.branch()
     f64 = np.float64
-    zero, one, half = b.const(0.0, f64), b.const(1.0, f64), b.const(0.5, f64)
+    zero, one = b.const(0.0, f64), b.const(1.0, f64)
     w, h = b.cast(width, DOUBLE), b.cast(height, DOUBLE)
     tw, th = _thumbnail_size(b, w, h)
-    fw, fh = (
+    fw, fh = (  # the reduce() factors: int(W / tw / reducing_gap) or 1
         b.op("Max", b.op("Floor", b.op("Div", b.op("Div", n, t), b.const(2.0, f64))), one)
         for n, t in ((w, tw), (h, th))
     )
-
-    r = b.branch()  # Image.reduce((fw, fh)): block means (the last block of what is left), rounded once
-    x = r.cast(r.op("Transpose", image, perm=[1, 0, 2]), FLOAT)  # [W,H,4]
-    for size, factor in ((w, fw), (h, fh)):
-        first = r.op("Mul", r.op("Range", zero, r.op("Ceil", r.op("Div", size, factor)), one), factor)
-        x = r.op("Transpose", _window_mean(r, x, first, r.op("Min", r.op("Add", first, factor), size)), perm=[1, 0, 2])
-    reduced = r.cast(_to_8_bits(r, x), TensorProto.UINT8)  # [W',H',4]
-    whole = b.branch()
-    not_reduced = whole.op("Transpose", image, perm=[1, 0, 2])
-    needed = b.op("Or", b.op("Greater", fw, one), b.op("Greater", fh, one))
-    x = b.op("If", needed, then_branch=r.subgraph("reduce", reduced, elem_type=TensorProto.UINT8),
-             else_branch=whole.subgraph("whole", not_reduced, elem_type=TensorProto.UINT8))  # fmt: skip
-
-    x = b.cast(x, FLOAT)
-    for size, factor, target in ((w, fw, tw), (h, fh, th)):  # resize((tw, th), BOX, box=(0, 0, W/fw, H/fh))
-        scale = b.op("Div", b.op("Div", size, factor), target)
-        support = b.op("Mul", half, scale)
-        center = b.op("Mul", b.op("Add", b.op("Range", zero, target, one), half), scale)
-        first = b.op("Max", b.op("Floor", b.op("Add", b.op("Sub", center, support), half)), zero)
-        end = b.op("Min", b.op("Floor", b.op("Add", b.op("Add", center, support), half)), b.dim(x, 0, DOUBLE))
-        x = b.op("Transpose", _to_8_bits(b, _window_mean(b, x, first, end)), perm=[1, 0, 2])  # across, then down
-    big_out = b.cast(b.op("Transpose", x, perm=[2, 1, 0]), TensorProto.UINT8)  # [tw,th,4] -> [4,th,tw]
+    reduced_w, reduced_h = (b.op("Ceil", b.op("Div", n, f)) for n, f in ((w, fw), (h, fh)))
+    across_first, across_end = _box_windows(b, w, fw, tw, reduced_w)
+    down_first, down_end = _box_windows(b, h, fh, th, reduced_h)
+    block_left = b.op("Mul", b.op("Range", zero, reduced_w, one), fw)  # reduce(): fw columns a block
+    column_count = b.cast(b.op("Sub", b.op("Min", b.op("Add", block_left, fw), w), block_left), FLOAT)
+    fw_1d = b.cast(b.op("Reshape", fw, b.const([1], np.int64)), INT64)
+    plan = {
+        "w": w, "h": h, "tw": tw, "th": th, "fw": fw, "fh": fh,
+        "across_first": across_first, "across_end": across_end, "down_first": down_first, "down_end": down_end,
+        "column_count": b.op("Expand", b.op("Reshape", column_count, b.const([1, -1, 1], np.int64)),
+                             b.const([1, 1, 4], np.int64)),  # [1,W',4]
+        "sum_columns": b.op("Tile", b.const(np.eye(4)), b.op("Concat", fw_1d, b.const([1], np.int64), axis=0)),
+        "pad_columns": b.cast(b.op("Reshape", b.op("Sub", b.op("Mul", reduced_w, fw), w), b.const([1], np.int64)), INT64),
+    }  # fmt: skip
+    plan["reduce"] = b.op("Or", b.op("Greater", fw, one), b.op("Greater", fh, one))
+    plan["tall"] = b.op(
+        "And", b.op("Greater", reduced_h, b.op("Mul", reduced_w, b.const(100.0, f64))), b.op("Less", th, reduced_h)
+    )  # fmt: skip  Pillow resizes these down first
+    thumb = _thumbnail(b, "image", plan)  # [th,tw,4]
+    big_out = b.op("Transpose", thumb, perm=[2, 0, 1])
 
     return g.op("If", g.op("Greater", longest, g.const(WORK_SIZE, np.int64)),
                 then_branch=b.subgraph("thumbnail", big_out, elem_type=TensorProto.UINT8),
@@ -356,6 +488,21 @@ def _centre(g: _Builder, digit: str) -> str:
     frame = g.op("Pad", digit, pads)
     frame = g.op("Div", frame, g.op("Max", g.reduce("ReduceMax", frame), g.const(1e-6)))
     return g.op("Clip", frame, g.const(0.0), g.const(1.0))
+
+
+def thumbnail_model() -> onnx.ModelProto:
+    """The recipe's first step alone: image uint8 [H,W,4] -> planes uint8 [4,h,w], the picture as it is up to
+    1024 px a side, else its thumbnail (what tests/test_canvas.py holds against Pillow's, bit for bit)."""
+    g = _Builder()
+    g.nodes.append(helper.make_node("Identity", [_planes(g, "image")], ["planes"]))
+    graph = helper.make_graph(
+        g.nodes, "thumbnail",
+        [helper.make_tensor_value_info("image", TensorProto.UINT8, ["H", "W", 4])],
+        [helper.make_tensor_value_info("planes", TensorProto.UINT8, [4, "h", "w"])],
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="lecture-zoo")
+    model.ir_version = 10
+    return model
 
 
 def preprocess_model() -> onnx.ModelProto:

@@ -115,7 +115,7 @@ def no_digit() -> Iterator[Sketch]:
 
 
 def corpus(x_test: np.ndarray, y_test: np.ndarray, forms_per_class: int = 1) -> list[Sketch]:
-    """Every case of the proof: the test digits on pages and sketchpads, every form, fine pens, a large photo,
+    """Every case of the proof: the test digits on pages and sketchpads, every form, fine pens, large photos,
     blanks and specks."""
     cases = [
         Sketch(f"test digit {i} on a page", page(x), int(y), "page")
@@ -133,5 +133,9 @@ def corpus(x_test: np.ndarray, y_test: np.ndarray, forms_per_class: int = 1) -> 
         cases.append(
             Sketch(f"fine pen {label} on 2000x1500", thin_pen(label, (2000, 1500), 3), label, "fine pen, large")
         )
-    cases.append(Sketch("4000x3000 JPEG photo of a 3", photo(), 3, "photo"))
+    # decoded first: the recipe's JPEG draft mode would otherwise hand the graph a 2000x1500 picture
+    cases.append(Sketch("4000x3000 JPEG photo of a 3", photo().convert("RGB"), 3, "photo"))
+    cases.append(
+        Sketch("6000x4500 JPEG photo of a 3 (reduced 2x2 first)", photo((6000, 4500)).convert("RGB"), 3, "photo")
+    )
     return cases + list(no_digit())

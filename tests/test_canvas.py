@@ -58,13 +58,53 @@ def test_a_fine_pen_on_a_big_page_is_thickened_as_the_reference_does(canvas, lab
 
 
 def test_a_large_photo_is_read_as_frame_or_blank_reads_it(canvas):
-    image = photo()
-    rgba = np.asarray(image.convert("RGBA"))  # the full 4000x3000, not the demo's reduced JPEG decode
-    assert rgba.shape == (3000, 4000, 4)
-    probabilities, frame, has_ink, _ = canvas(rgba)
-    want, _ = frame_or_blank(Image.fromarray(rgba))
-    assert has_ink and probabilities.argmax() == 3
-    assert np.abs(frame - want).mean() < 0.02  # past 2048 px: whole-block averaging first, near Pillow's reduce
+    for size in ((4000, 3000), (6000, 4500)):  # the box filter alone; reduce() 2x2 first
+        image = photo(size).convert("RGB")  # decoded at its own size (no JPEG draft mode)
+        rgba = np.asarray(image.convert("RGBA"))
+        assert rgba.shape == (size[1], size[0], 4)
+        probabilities, frame, has_ink, _ = canvas(rgba)
+        want, _ = frame_or_blank(image)
+        assert has_ink and probabilities.argmax() == 3
+        np.testing.assert_allclose(frame, want, atol=1e-6)
+
+
+# (height, width) of large pictures, and what each one's thumbnail exercises
+THUMBNAILS = {
+    (3000, 4000): "the box filter alone: windows of 3 and 4 pixels",
+    (1077, 1575): "a window whose last pixel the box filter itself leaves out by rounding",
+    (4101, 1000): "reduce() 2x2 with a partial last row of blocks",
+    (5003, 3001): "reduce() 2x2 with partial blocks on both edges",
+    (6300, 6300): "reduce() 3x3, whose fixed-point rounding is not the rounded mean",
+    (2500, 9000): "reduce() 4x4",
+    (40, 5000): "a wide strip: reduce() 2x2",
+    (5000, 40): "over 100 times taller than wide after reduce(): Pillow resizes down first",
+    (3000, 20): "over 100 times taller than wide, no reduce()",
+    (20000, 3): "reduce() 1x9 of a three-pixel-wide line",
+    (1, 5000): "a single row",
+}
+
+
+@pytest.fixture(scope="module")
+def thumbnail():
+    from export.canvas import thumbnail_model
+
+    return ort.InferenceSession(thumbnail_model().SerializeToString(), providers=["CPUExecutionProvider"])
+
+
+@pytest.mark.parametrize("size", list(THUMBNAILS), ids=[f"{w}x{h}" for h, w in THUMBNAILS])
+def test_a_large_picture_becomes_pillows_thumbnail_bit_for_bit(thumbnail, size):
+    """Every channel, on noise (every rounding case): the graph's first step against Pillow's own thumbnail of
+    the picture (RGB) and of its alpha channel (L)."""
+    rng = np.random.default_rng(size[0] * 7 + size[1])
+    rgba = rng.integers(0, 256, (*size, 4), dtype=np.uint8)
+    (planes,) = thumbnail.run(None, {"image": rgba})
+    colour, alpha = (Image.fromarray(np.ascontiguousarray(part)) for part in (rgba[..., :3], rgba[..., 3]))
+    for picture, channels in ((colour, slice(0, 3)), (alpha, slice(3, 4))):
+        picture.thumbnail((1024, 1024), Image.Resampling.BOX)
+        want = np.asarray(picture).reshape(picture.height, picture.width, -1).transpose(2, 0, 1)
+        assert planes[channels].shape == want.shape, THUMBNAILS[size]
+        differ = int((planes[channels] != want).sum())
+        assert differ == 0, f"{THUMBNAILS[size]}: {differ} of {want.size} values differ from Pillow's ({picture.mode})"
 
 
 @pytest.mark.parametrize("case", list(no_digit()), ids=lambda c: c.name)

@@ -63,6 +63,34 @@ def test_random_canvases_give_the_reference_recipes_frame(canvas_session, image)
     assert float(np.abs(frame - want).mean()) <= FRAME_TOLERANCE
 
 
+@st.composite
+def large_pictures(draw) -> np.ndarray:
+    """uint8 [H, W, 4] noise (every rounding case) over 1024 px a side, up to 6 MP: any aspect, so that any mix of
+    Pillow's reduce() factors, partial blocks and window lengths comes up."""
+    long = draw(st.integers(1025, 6000))
+    short = draw(st.integers(1, min(long, 6_000_000 // long)))
+    height, width = (long, short) if draw(st.booleans()) else (short, long)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return rng.integers(0, 256, (height, width, 4), dtype=np.uint8)
+
+
+@pytest.fixture(scope="module")
+def thumbnail_session():
+    from export.canvas import thumbnail_model
+
+    return ort.InferenceSession(thumbnail_model().SerializeToString(), providers=["CPUExecutionProvider"])
+
+
+@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(rgba=large_pictures())
+def test_large_pictures_become_pillows_thumbnail(thumbnail_session, rgba):
+    (planes,) = thumbnail_session.run(None, {"image": rgba})
+    picture = Image.fromarray(rgba[..., :3])
+    picture.thumbnail((1024, 1024), Image.Resampling.BOX)
+    got, want = planes[:3].transpose(1, 2, 0), np.asarray(picture)
+    assert got.shape == want.shape and (got == want).all()
+
+
 def _png(size=(120, 90)) -> bytes:
     image = Image.new("RGB", size, "white")
     ImageDraw.Draw(image).line([(30, 20), (90, 20), (55, 80)], fill="black", width=8)
