@@ -17,13 +17,14 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, open_page
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, LARGE_PICTURE_JS, large_picture, open_page
 from tests.pictures import CLASSIFY_PICTURES_JS, SOURCES, holdout, png_base64
 from zoo.machine import describe
 
@@ -133,6 +134,38 @@ LOAD_JS = """() => {
 
 def percentiles(times: list[float]) -> tuple[float, float]:
     return float(np.percentile(times, 50)), float(np.percentile(times, 99))
+
+
+def large_picture_table(page, model: str, models: str, calls: int = 7) -> None:
+    """classifyDigit on a 4100x3000 picture at its own size (the canvas model's thumbnail loop, reduce() first),
+    in the page (wasm, 1 thread) and in Python's ONNX Runtime (1 thread, no arena, as the demo) on the same pixels."""
+    import onnxruntime as ort
+
+    from demo.runtime import session_options
+    from zoo.manifest import entries
+
+    entry = next(e for e in entries(Path(models)).values() if e.get("base_model") == model and e["kind"] == "canvas")
+    timing = page.evaluate(f"""async ([model, calls]) => {{ const picture = {LARGE_PICTURE_JS}, times = [];
+      let result = await window.zoo.classifyDigit(picture, model);
+      for (let i = 0; i < calls; i++) {{ result = await window.zoo.classifyDigit(picture, model); times.push(result.ms); }}
+      return {{ times, label: result.label }}; }}""", [model, calls])  # fmt: skip
+    session = ort.InferenceSession(
+        str(Path(models) / entry["file"]), session_options(), providers=["CPUExecutionProvider"]
+    )
+    pixels, seconds = large_picture(), []
+    session.run(None, {"image": pixels})
+    for _ in range(calls):
+        started = time.perf_counter()
+        probabilities = session.run(None, {"image": pixels})[0]
+        seconds.append(time.perf_counter() - started)
+    print(f"\n| {entry['file']} on a 4100x3000 picture at its own size | calls | p50 | answer |")
+    print("|---|---|---|---|")
+    print(
+        f"| in the page (onnxruntime-web, wasm, 1 thread) | {calls} | {np.median(timing['times']):.0f} ms | {timing['label']} |"
+    )
+    print(
+        f"| Python (onnxruntime, 1 thread) | {calls} | {1e3 * np.median(seconds):.0f} ms | {int(probabilities.argmax())} |"
+    )
 
 
 def _descendants(root: int) -> list[int]:
@@ -298,6 +331,7 @@ def main() -> None:
                       f"trip {per_call['gradio']:.1f} ms in the demo server")  # fmt: skip
             print(f"after the timings: {describe()}")
             inside_table(page, args.calls)
+            large_picture_table(page, best, args.models)
 
             # the independent holdout, through classifyDigit in the page
             items = holdout()

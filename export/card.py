@@ -33,7 +33,7 @@ pixels of any picture as they are and read the digit. This is what the demo and 
   thickened; fit into 20x20 keeping the aspect ratio; centre by mass in 28x28 (the MNIST recipe). Pictures
   over 1024 px a side are reduced first, so a 4000x3000 photo stays cheap.
 - proven by `python -m export --check` against `export/reference.py` (the reference, numpy + Pillow) on
-  2,109 canvases: the same ink decision everywhere, bit-identical frames and probabilities.
+  2,110 canvases: the same ink decision everywhere, bit-identical frames and probabilities.
 
 ```python
 import numpy as np, onnxruntime as ort

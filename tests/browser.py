@@ -71,3 +71,23 @@ def canvas_rgba(page) -> np.ndarray:
       return [btoa(s), c.width, c.height];
     }""")
     return np.frombuffer(base64.b64decode(b64), np.uint8).reshape(height, width, 4)
+
+
+# A 4100x3000 photo-like picture (grey paper with a fine texture, a thick dark 7), the same pixels in JavaScript
+# and numpy: past 2048 px, so the canvas model's thumbnail does Pillow's reduce() 2x2 first.
+LARGE_PICTURE_JS = """(() => { const w = 4100, h = 3000, d = new Uint8ClampedArray(4 * w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const bar = y >= 600 && y < 900 && x >= 1200 && x < 2900;
+    const stem = y >= 900 && y < 2600 && Math.abs(x - (2900 - Math.floor(((y - 900) * 1200) / 1700))) < 140;
+    const v = bar || stem ? 30 : 190 + ((x * 7 + y * 13) % 23), i = 4 * (y * w + x);
+    d[i] = d[i + 1] = d[i + 2] = v; d[i + 3] = 255;
+  }
+  return new ImageData(d, w, h); })()"""
+
+
+def large_picture() -> np.ndarray:
+    y, x = np.mgrid[0:3000, 0:4100]
+    bar = (y >= 600) & (y < 900) & (x >= 1200) & (x < 2900)
+    stem = (y >= 900) & (y < 2600) & (np.abs(x - (2900 - ((y - 900) * 1200) // 1700)) < 140)
+    grey = np.where(bar | stem, 30, 190 + (x * 7 + y * 13) % 23).astype(np.uint8)
+    return np.dstack([grey, grey, grey, np.full_like(grey, 255)])

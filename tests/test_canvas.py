@@ -93,18 +93,30 @@ def thumbnail():
 
 @pytest.mark.parametrize("size", list(THUMBNAILS), ids=[f"{w}x{h}" for h, w in THUMBNAILS])
 def test_a_large_picture_becomes_pillows_thumbnail_bit_for_bit(thumbnail, size):
-    """Every channel, on noise (every rounding case): the graph's first step against Pillow's own thumbnail of
-    the picture (RGB) and of its alpha channel (L)."""
+    """On noise (every rounding case), the graph's first step against Pillow's own thumbnail: an opaque
+    picture's colour as Pillow makes it of the RGB picture (reduce() first); a picture with transparency's
+    alpha as Pillow makes it of the RGBA picture (the box filter alone)."""
     rng = np.random.default_rng(size[0] * 7 + size[1])
     rgba = rng.integers(0, 256, (*size, 4), dtype=np.uint8)
-    (planes,) = thumbnail.run(None, {"image": rgba})
-    colour, alpha = (Image.fromarray(np.ascontiguousarray(part)) for part in (rgba[..., :3], rgba[..., 3]))
-    for picture, channels in ((colour, slice(0, 3)), (alpha, slice(3, 4))):
+    opaque = np.concatenate([rgba[..., :3], np.full((*size, 1), 255, np.uint8)], axis=2)
+    for pixels, picture, channels in ((opaque, Image.fromarray(rgba[..., :3]), slice(0, 3)),
+                                      (rgba, Image.fromarray(rgba), slice(3, 4))):  # fmt: skip
+        (planes,) = thumbnail.run(None, {"image": pixels})
         picture.thumbnail((1024, 1024), Image.Resampling.BOX)
-        want = np.asarray(picture).reshape(picture.height, picture.width, -1).transpose(2, 0, 1)
+        want = np.asarray(picture).transpose(2, 0, 1)[channels]
         assert planes[channels].shape == want.shape, THUMBNAILS[size]
         differ = int((planes[channels] != want).sum())
         assert differ == 0, f"{THUMBNAILS[size]}: {differ} of {want.size} values differ from Pillow's ({picture.mode})"
+
+
+def test_a_large_transparent_canvas_is_read_as_frame_or_blank_reads_it(canvas):
+    """A 5000x5000 sketchpad drawn with a fine pen: the frame is the reference's on the same RGBA pixels."""
+    image = Image.new("RGBA", (5000, 5000), (0, 0, 0, 0))
+    ImageDraw.Draw(image).line([(1500, 1000), (3500, 1000), (2250, 4250)], fill=(0, 0, 0, 255), width=12)
+    probabilities, frame, has_ink, _ = canvas(image)
+    want, _ = frame_or_blank(image)
+    assert has_ink and probabilities.argmax() == 7
+    np.testing.assert_allclose(frame, want, atol=1e-6)
 
 
 @pytest.mark.parametrize("case", list(no_digit()), ids=lambda c: c.name)

@@ -351,6 +351,28 @@ def test_uploading_a_picture_gets_it_recognised(web, tmp_path):
 @needs_canvas
 @pytest.mark.slow
 @pytest.mark.browser
+def test_a_large_picture_at_its_own_size_is_read_as_in_python(web):
+    """An upload's pixels go to the canvas model at their own size: in the browser a 12 MP picture takes the
+    graph's thumbnail loop (reduce() first), and the frame and the answer are Python's for the same pixels."""
+    import numpy as np
+    import onnxruntime as ort
+
+    from tests.browser import LARGE_PICTURE_JS, large_picture
+
+    page, _ = web
+    name = page.evaluate("window.zoo.bestDigitModel")
+    result = page.evaluate(f"window.zoo.classifyDigit({LARGE_PICTURE_JS}, {json.dumps(name)})"
+                           ".then((r) => ({ ...r, frame: Array.from(r.frame) }))")  # fmt: skip
+    entry = next(e for e in _canvas_models() if e["base_model"] == name)  # what the page runs for `name`
+    session = ort.InferenceSession(str(ROOT / "models" / entry["file"]), providers=["CPUExecutionProvider"])
+    probabilities, frame, ink, _ = session.run(None, {"image": large_picture()})
+    assert result["ink"] and bool(ink) and result["label"] == "7" == str(int(probabilities.argmax()))
+    assert np.abs(np.array(result["frame"]).reshape(28, 28) - frame).max() <= 1e-6
+
+
+@needs_canvas
+@pytest.mark.slow
+@pytest.mark.browser
 def test_digit_errors_have_the_python_demos_wording(web, python_zoo):
     expected = _python_error(python_zoo.get, "nope", "digits")
     assert _error(web[0], "zoo.classifyDigit(new ImageData(28, 28), 'nope')") == expected
