@@ -8,11 +8,12 @@ feeds it as it is and gets what the demo gets: the graph is `export/reference.py
 written once in ONNX ops, and `python -m export --check` proves the two agree on a corpus of canvases.
 
 Step by step, as the reference does it, with the same numbers (frames bit-identical on the proof's corpus):
-1. Pictures over 1024 px a side become, bit for bit, Pillow's `thumbnail` of them (as of an RGB picture):
-   Pillow's `reduce()` by whole blocks from 4x larger, with its fixed-point rounding, then its BOX filter
-   (whose weights are all one over a window) as running-sum window means rounded to 8 bits after each pass.
-   An ONNX Loop does it a strip of rows at a time, in the CPU's caches: a 4000x3000 photo takes less time
-   than Pillow's own thumbnail, and the float pixels held at once are a strip's, never the picture's.
+1. Pictures over 1024 px a side become, bit for bit, Pillow's `thumbnail` of them: for an opaque picture
+   (as Pillow makes it of an RGB one) `reduce()` by whole blocks from 4x larger, with its fixed-point
+   rounding, then the BOX filter (whose weights are all one over a window) as running-sum window means with
+   Pillow's fixed-point rounding, after each pass; for a picture with transparency (as Pillow's RGBA path)
+   the box filter alone. An ONNX Loop does it a strip of rows at a time, in the CPU's caches: a 4000x3000
+   photo takes less time than the Python recipe, and the float pixels held at once are a strip's.
 2. Ink: the alpha channel when the background is transparent (any alpha < 0.98), else the distance from
    the border's median colour, in whichever channel differs most (either polarity, coloured ink). Only the
    ink's row and column maxima read the whole picture (on uint8 alpha for a transparent canvas).
@@ -60,27 +61,30 @@ class _Builder:
         self.prefix = prefix
         self.counter = counter if counter is not None else [0]
 
-    def _name(self, hint: str) -> str:
+    def _name(self, hint: str = "") -> str:
+        """A tensor's name: short (a viewer shows the op type beside it), unique within the graph."""
         self.counter[0] += 1
-        return f"{self.prefix}{hint}_{self.counter[0]}"
+        return f"{self.prefix}{hint or 't'}{self.counter[0]}"
 
     def op(self, op_type: str, *inputs: str, outputs: int = 1, **attrs):
-        names = [self._name(op_type) for _ in range(outputs)]
-        self.nodes.append(helper.make_node(op_type, list(inputs), names, name=names[0], **attrs))
+        names = [self._name() for _ in range(outputs)]
+        self.nodes.append(helper.make_node(op_type, list(inputs), names, **attrs))
         return names[0] if outputs == 1 else names
 
     def const(self, value, dtype=np.float32) -> str:
-        name = self._name("const")
+        name = self._name("c")
         array = np.asarray(value, dtype=dtype)
-        self.nodes.append(helper.make_node("Constant", [], [name], value=onnx.numpy_helper.from_array(array, name)))
+        self.nodes.append(helper.make_node("Constant", [], [name], value=onnx.numpy_helper.from_array(array)))
         return name
 
     def branch(self) -> _Builder:
         return _Builder(self.prefix, self.counter)
 
-    def subgraph(self, name: str, *outputs: str, elem_type: int = FLOAT) -> onnx.GraphProto:
-        """This builder's nodes as an If branch returning the tensors `outputs` (shapes inferred)."""
-        infos = [helper.make_tensor_value_info(o, elem_type, None) for o in outputs]
+    def subgraph(self, name: str, *outputs: str, elem_type: int | tuple[int, ...] = FLOAT) -> onnx.GraphProto:
+        """This builder's nodes as an If branch returning the tensors `outputs` (shapes inferred), of one element
+        type or one each."""
+        types = elem_type if isinstance(elem_type, tuple) else (elem_type,) * len(outputs)
+        infos = [helper.make_tensor_value_info(o, t, None) for o, t in zip(outputs, types, strict=True)]
         return helper.make_graph(self.nodes, name, [], infos)
 
     # small compounds used throughout
@@ -201,32 +205,32 @@ def _thumbnail_size(g: _Builder, width: str, height: str) -> tuple[str, str]:
     return g.op("Where", narrow, narrow_w, side), g.op("Where", narrow, side, wide_h)
 
 
-# Picture pixels one step of the thumbnail loop reads: a strip of rows whose float copy (1 MB) stays in the
+# Picture pixels one step of the thumbnail loop reads: a strip of rows whose float copy (2 MB) stays in the
 # CPU's caches. Whole-picture float planes cost 2-5x more (memory traffic, and page faults without an arena);
-# much smaller strips pay the loop's overhead per step (about 40 us here).
-STRIP_PIXELS = 1 << 16
+# much smaller strips pay the loop's overhead per step.
+STRIP_PIXELS = 1 << 17
 
 
 def _window_sum(g: _Builder, x: str, first: str, end: str) -> str:
-    """The sums of x [n,...] over rows [first[i], end[i]) for each i (float64 index vectors) -> [len(first),...].
+    """The float32 sums of uint8 x [n,b,4] over rows [first[i], end[i]) for each i (int64 index vectors).
 
     One running sum (CumSum) and two gathers, all along the outer axis (whole contiguous rows: fast), so the
-    cost is one pass however wide the windows. On 8-bit values the float32 sums are exact integers (below
+    cost is one pass however wide the windows. The float32 sums of 8-bit values are exact integers (below
     2^24 for any side under 65,000 px)."""
-    pads = g.const([1] + [0] * 5, np.int64)  # one row of zeros in front: running[i] = x[0] + ... + x[i-1]
-    running = g.op("Pad", g.op("CumSum", x, g.const(0, np.int64)), pads)
-    return g.op("Sub", g.op("Gather", running, g.cast(end, INT64), axis=0),
-                g.op("Gather", running, g.cast(first, INT64), axis=0))  # fmt: skip
+    pads = g.const([1] + [0] * 5, np.int64)  # a row of zeros in front (on bytes): running[i] = x[0] + ... + x[i-1]
+    running = g.op("CumSum", g.cast(g.op("Pad", x, pads), FLOAT), g.const(0, np.int64))
+    return g.op("Sub", g.op("Gather", running, end, axis=0), g.op("Gather", running, first, axis=0))
 
 
-def _box_pass(g: _Builder, x: str, first: str, end: str) -> str:
-    """One pass of Pillow's BOX resize on uint8 x along axis 0, as uint8, as Pillow's fixed-point arithmetic
-    makes it: each of a window's n pixels weighs kk = trunc(0.5 + 2^22 / n), the sum + 2^21 shifted right by 22.
+def _box_rounding(g: _Builder, first: str, end: str) -> tuple[str, str]:
+    """For the windows [first, end) (float64) of a BOX pass: (n, the half to add before the floor) as float32
+    [len, 1, 1], as Pillow's fixed-point arithmetic rounds: each of a window's n pixels weighs
+    kk = trunc(0.5 + 2^22 / n), and the sum + 2^21 is shifted right by 22.
 
     That is the mean rounded half up, except that a mean of exactly m + 0.5 gives m where n * kk < 2^22 (n = 10,
     12, 14, ...: a transparent picture over 10x the thumbnail): there the half is lowered by 1 / 4n, less than
     any other mean's distance from a rounding edge (a multiple of 1 / 2n). Exact for windows under 128 pixels
-    (sides under 131,072 px); float32 means are exact enough (the error is under 2^-16)."""
+    (sides under 131,072 px); float32 means are exact enough (their error is under 2^-16)."""
     f64 = np.float64
     count = g.op("Max", g.op("Sub", end, first), g.const(1.0, f64))
     kk = g.op("Floor", g.op("Add", g.op("Mul", g.op("Div", g.const(1.0, f64), count), g.const(2.0**22, f64)),
@@ -235,8 +239,15 @@ def _box_pass(g: _Builder, x: str, first: str, end: str) -> str:
     low = g.op("And", even, g.op("Less", g.op("Mul", count, kk), g.const(2.0**22, f64)))
     half = g.op("Sub", g.const(0.5, f64), g.op("Div", g.cast(low, DOUBLE), g.op("Mul", count, g.const(4.0, f64))))
     shape = g.const([-1, 1, 1], np.int64)
-    mean = g.op("Div", _window_sum(g, g.cast(x, FLOAT), first, end), g.op("Reshape", g.cast(count, FLOAT), shape))
-    return g.cast(g.op("Floor", g.op("Add", mean, g.op("Reshape", g.cast(half, FLOAT), shape))), TensorProto.UINT8)
+    return g.op("Reshape", g.cast(count, FLOAT), shape), g.op("Reshape", g.cast(half, FLOAT), shape)
+
+
+def _box_pass(g: _Builder, x: str, windows: tuple[str, str, str, str]) -> str:
+    """One pass of Pillow's BOX resize on uint8 x along axis 0, as uint8: the window sums over `windows` (first
+    and end, int64; n and the half, from `_box_rounding`) divided by n, plus the half, floored."""
+    first, end, count, half = windows
+    mean = g.op("Div", _window_sum(g, x, first, end), count)
+    return g.cast(g.op("Floor", g.op("Add", mean, half)), TensorProto.UINT8)
 
 
 def _turned(g: _Builder, x: str) -> str:
@@ -244,41 +255,18 @@ def _turned(g: _Builder, x: str) -> str:
     return g.op("Transpose", x, perm=[1, 0, 2])
 
 
-def _reduce_rounding(g: _Builder, total: str, count: str) -> str:
-    """Pillow's `reduce()` of blocks of n 8-bit pixels summing to `total` (float32, exact integers; n in `count`,
-    the same shape): ((total + n // 2) * m) >> 24 with m = (uint32)(2^32 / (256 n)) divided in float32, as
-    Reduce.c does. Not always the rounded mean: for n = 9, 9 m = 2^24 - 1, so a mean of m - 4/9 gives m - 1."""
-    multiplier = g.op("Floor", g.op("Div", g.const(2.0**32), g.op("Mul", count, g.const(256.0))))
-    amended = g.op("Add", total, g.op("Floor", g.op("Mul", count, g.const(0.5))))
-    scaled = g.op("Mul", g.cast(multiplier, DOUBLE), g.const(2.0**-24, np.float64))  # exact: a power of two
-    product = g.op("Mul", g.cast(amended, DOUBLE), scaled)  # (total + n // 2) * m < 2^32: exact in float64
-    return g.cast(g.op("Floor", product), TensorProto.UINT8)
-
-
-def _thumbnail_strip(body: _Builder, rows: str, w: dict[str, str]) -> str:
-    """One strip of the thumbnail: uint8 rows [n,W,4] of the picture -> the uint8 thumbnail rows [k,tw,4] whose
-    vertical windows (`down_first`, `down_end`, counted from the strip's first reduced row) they cover."""
-    r = body.branch()  # Image.reduce((fw, fh)): whole fh x fw blocks summed (the last ones what is left), rounded once
-    zero = r.const([0], np.int64)
-    pads = r.op("Concat", zero, zero, zero, w["pad_rows"], w["pad_columns"], zero, axis=0)
-    padded = r.op("Pad", r.cast(rows, FLOAT), pads)  # [r*fh, W'*fw, 4]: zeros add nothing to a sum
-    down = r.reduce("ReduceSum", r.op("Reshape", padded, w["by_rows"]), [1])  # [r, W'*fw*4]
-    across = r.op("MatMul", r.op("Reshape", down, w["by_columns"]), w["sum_columns"])  # [r*W', 4]
-    count = r.op("Mul", r.op("Reshape", w["row_count"], r.const([-1, 1, 1], np.int64)), w["column_count"])
-    reduced = _reduce_rounding(r, r.op("Reshape", across, w["blocks"]), count)  # [r,W',4]
-    same = body.branch()
-    as_is = same.op("Identity", rows)
-    rows = body.op("If", w["reduce"], then_branch=r.subgraph("reduced", reduced, elem_type=TensorProto.UINT8),
-                   else_branch=same.subgraph("whole", as_is, elem_type=TensorProto.UINT8))  # fmt: skip
-
-    a = body.branch()  # across, then down, as Pillow
-    across = _box_pass(a, _turned(a, rows), w["across_first"], w["across_end"])  # [tw,r,4]
-    across_first = _box_pass(a, _turned(a, across), w["down_first"], w["down_end"])  # [k,tw,4]
-    d = body.branch()  # a picture over 100 times taller than wide: Pillow resizes down first, then across
-    down = _box_pass(d, rows, w["down_first"], w["down_end"])  # [k,W',4]
-    down_first = _turned(d, _box_pass(d, _turned(d, down), w["across_first"], w["across_end"]))
-    return body.op("If", w["tall"], then_branch=d.subgraph("down_first", down_first, elem_type=TensorProto.UINT8),
-                   else_branch=a.subgraph("across_first", across_first, elem_type=TensorProto.UINT8))  # fmt: skip
+def _reduce_divisors(g: _Builder, count: str) -> tuple[str, str]:
+    """For blocks of n = `count` pixels (float64), the (offset, n) of Pillow's `reduce()` rounding as float32:
+    Reduce.c gives ((sum + n // 2) * m) >> 24, m = (uint32)(2^32 / (256 n)) divided in float32. As m * n <= 2^24,
+    that is floor((sum + n // 2) / n) less one where the division is exact and m * n < 2^24 (n = 9: 9 m =
+    2^24 - 1, so a mean of m - 4/9 gives m - 1), the error being under n / 65536 otherwise: the same as
+    floor((sum + n // 2 - c / 2) / n), c = [m * n < 2^24], for blocks under 256 pixels (sides under 32,768 px)."""
+    f64 = np.float64
+    multiplier = g.op("Floor", g.cast(g.op("Div", g.const(2.0**32), g.cast(g.op("Mul", count, g.const(256.0, f64)),
+                                                                             FLOAT)), DOUBLE))  # fmt: skip
+    short = g.cast(g.op("Less", g.op("Mul", multiplier, count), g.const(2.0**24, f64)), DOUBLE)
+    offset = g.op("Sub", g.op("Floor", g.op("Mul", count, g.const(0.5, f64))), g.op("Mul", short, g.const(0.5, f64)))
+    return g.cast(offset, FLOAT), g.cast(count, FLOAT)
 
 
 def _box_windows(g: _Builder, size: str, factor: str, target: str, extent: str) -> tuple[str, str]:
@@ -304,60 +292,144 @@ def _box_windows(g: _Builder, size: str, factor: str, target: str, extent: str) 
     return first, g.op("Max", end, first)
 
 
-def _thumbnail(g: _Builder, image: str, plan: dict[str, str]) -> str:
-    """uint8 [H,W,4] -> uint8 [th,tw,4]: Pillow's thumbnail, one strip of rows at a time (an ONNX Loop), so that
-    no step holds more than a strip of float pixels however large the picture (`plan`: see `_planes`)."""
-    p, f64 = plan, np.float64
-    one = g.const(1.0, f64)
-    # k thumbnail rows a step: as many as read about STRIP_PIXELS picture pixels
-    per_output = g.op("Mul", p["w"], g.op("Div", p["h"], p["th"]))
-    k = g.op("Floor", g.op("Div", g.const(float(STRIP_PIXELS), f64), per_output))
-    k = g.op("Min", g.op("Max", k, one), p["th"])
-    steps = g.cast(g.op("Ceil", g.op("Div", p["th"], k)), INT64)
-    k, last = g.cast(k, INT64), g.op("Sub", g.cast(p["th"], INT64), g.const(1, np.int64))
+def _plan(g: _Builder, sizes: dict[str, str], fw: str, fh: str) -> dict[str, str]:
+    """Everything the thumbnail loop needs that does not depend on pixels, for reduce() factors (fw, fh) (1, 1:
+    the box filter alone): the windows, Pillow's rounding constants, and per step of the loop (rows [steps, ...])
+    the picture rows it reads and its windows down, so that a step is a few gathers and the arithmetic."""
+    f64, i64 = np.float64, np.int64
+    zero, one = g.const(0.0, f64), g.const(1.0, f64)
+    w, h, tw, th = (sizes[key] for key in ("w", "h", "tw", "th"))
+    reduced_w, reduced_h = (g.op("Ceil", g.op("Div", n, f)) for n, f in ((w, fw), (h, fh)))
 
+    def as_int(x: str) -> str:
+        return g.cast(x, INT64)
+
+    across, down = _box_windows(g, w, fw, tw, reduced_w), _box_windows(g, h, fh, th, reduced_h)
+    plan = {"across": (*(as_int(x) for x in across), *_box_rounding(g, *across))}
+    down_rounding = _box_rounding(g, *down)  # [th,1,1] each
+
+    # k thumbnail rows a step: as many as read about STRIP_PIXELS picture pixels
+    k = g.op("Floor", g.op("Div", g.const(float(STRIP_PIXELS), f64), g.op("Mul", w, g.op("Div", h, th))))
+    k = g.op("Min", g.op("Max", k, one), th)
+    steps = g.op("Ceil", g.op("Div", th, k))
+    # each step's thumbnail rows [steps, k] (the last step repeats the last row: sliced off after the loop)
+    outputs = g.op("Reshape", g.op("Range", g.const(0, i64), as_int(g.op("Mul", steps, k)), g.const(1, i64)),
+                   g.op("Concat", *(g.op("Reshape", as_int(v), g.const([1], i64)) for v in (steps, k)), axis=0))  # fmt: skip
+    outputs = g.op("Min", outputs, g.op("Sub", as_int(th), g.const(1, i64)))
+    first, end = (g.op("Gather", x, outputs, axis=0) for x in down)  # [steps,k], in reduced rows
+    top = g.op("Gather", first, g.const([0], i64), axis=1)  # [steps,1]: the first reduced row a step reads
+    bottom = g.reduce("ReduceMax", end, [1], keepdims=1)  # [steps,1]: one past the last
+    picture_top, picture_bottom = g.op("Mul", top, fh), g.op("Min", g.op("Mul", bottom, fh), h)
+    plan.update({
+        "steps": as_int(steps), "k": as_int(k), "tw": tw, "th": th,
+        "rows": g.op("Concat", as_int(picture_top), as_int(picture_bottom), axis=1),  # [steps,2]
+        "down": g.op("Concat", as_int(g.op("Sub", first, top)), as_int(g.op("Sub", end, top)), axis=1),  # [steps,2k]
+        "down_count": g.op("Gather", down_rounding[0], outputs, axis=0),  # [steps,k,1,1]
+        "down_half": g.op("Gather", down_rounding[1], outputs, axis=0),
+        "tall": g.op("And", g.op("Greater", reduced_h, g.op("Mul", reduced_w, g.const(100.0, f64))),
+                     g.op("Less", th, reduced_h)),  # Pillow resizes these down first, then across
+    })  # fmt: skip
+    # reduce(): fh x fw blocks. Per step: the padding to whole blocks and the shapes [r, fh, -1], [r, -1, 4].
+    reduced_rows = g.op("Sub", bottom, top)
+    pad_rows = g.op("Sub", g.op("Mul", reduced_rows, fh), g.op("Sub", picture_bottom, picture_top))
+    pad_columns = g.op("Sub", g.op("Mul", reduced_w, fw), w)
+    column_zero = g.op("Mul", pad_rows, zero)  # [steps,1] zeros
+    plan["pads"] = as_int(
+        g.op(
+            "Concat",
+            column_zero,
+            column_zero,
+            column_zero,
+            pad_rows,
+            g.op("Add", column_zero, pad_columns),
+            column_zero,
+            axis=1,
+        )
+    )  # fmt: skip  [steps,6]
+    plan["by_rows"] = as_int(g.op("Concat", reduced_rows, g.op("Add", column_zero, fh), g.op("Sub", column_zero, one),
+                                  axis=1))  # fmt: skip
+    plan["blocks"] = as_int(g.op("Concat", reduced_rows, g.op("Sub", column_zero, one),
+                                 g.op("Add", column_zero, g.const(4.0, f64)), axis=1))  # fmt: skip
+    plan["block_rows"] = g.op("Concat", top, bottom, axis=1)  # [steps,2], float64
+    plan["last_block_row"] = g.op("Sub", reduced_h, one)
+    fw_1d = g.op("Reshape", as_int(fw), g.const([1], i64))
+    plan["by_columns"] = g.op("Concat", g.const([-1], i64), g.op("Mul", fw_1d, g.const([4], i64)), axis=0)
+    plan["sum_columns"] = g.op("Tile", g.const(np.eye(4)), g.op("Concat", fw_1d, g.const([1], i64), axis=0))
+    left = g.op("Mul", g.op("Range", zero, reduced_w, one), fw)
+    columns = g.op("Sub", g.op("Min", g.op("Add", left, fw), w), left)  # each block's width
+    last_rows = g.op("Sub", h, g.op("Mul", g.op("Sub", reduced_h, one), fh))  # the last row of blocks' height
+    # Pillow's rounding of a block's sum, for the blocks of a full row of blocks and of the last row: [2,W',4]
+    divisors = [_reduce_divisors(g, g.op("Mul", columns, rows)) for rows in (fh, last_rows)]
+    plan["block_alpha"] = g.op(
+        "Concat",
+        *(g.op("Reshape", g.op("Mul", d[1], g.const(255.0)), g.const([1, -1, 1], i64)) for d in divisors),
+        axis=0,
+    )  # fmt: skip  [2,W',1]: 255 n
+    plan["block_offset"], plan["block_divisor"] = (
+        g.op("Concat", *(g.op("Expand", g.op("Reshape", d[i], g.const([1, -1, 1], i64)), g.const([1, 1, 4], i64))
+                         for d in divisors), axis=0)
+        for i in (0, 1)
+    )  # fmt: skip
+    return plan
+
+
+def _thumbnail(g: _Builder, image: str, plan: dict[str, str], reduce: bool) -> tuple[str, str | None]:
+    """uint8 [H,W,4] -> uint8 [th,tw,4]: Pillow's thumbnail, one strip of rows at a time (an ONNX Loop), so that
+    no step holds more than a strip of float pixels however large the picture. With `reduce`, also whether the
+    picture is opaque (every alpha 255: Pillow reduces only RGB pictures), from the alpha blocks' sums."""
+    p, i64 = plan, np.int64
     body = g.branch()
     step, cond = body._name("step"), body._name("cond")
 
-    def as_1d(x: str) -> str:  # a float64 scalar -> int64 [1]
-        return body.cast(body.op("Reshape", x, body.const([1], np.int64)), INT64)
+    def at_step(table: str) -> str:
+        return body.op("Gather", table, step, axis=0)
 
-    # this step's thumbnail rows (the last step repeats the last row to fill k: sliced off after the loop)
-    outputs = body.op(
-        "Add", body.op("Mul", step, k), body.op("Range", body.const(0, np.int64), k, body.const(1, np.int64))
-    )
-    outputs = body.op("Min", outputs, last)
-    first, end = (body.op("Gather", p[key], outputs, axis=0) for key in ("down_first", "down_end"))
-    top, bottom = body.reduce("ReduceMin", first), body.reduce("ReduceMax", end)  # the rows they read, reduced
-    fh, h = p["fh"], p["h"]
-    picture_top, picture_bottom = body.op("Mul", top, fh), body.op("Min", body.op("Mul", bottom, fh), h)
-    rows = body.op("Slice", image, as_1d(picture_top), as_1d(picture_bottom), body.const([0], np.int64))
-    block_top = body.op("Mul", body.op("Range", top, bottom, one), fh)  # reduce(): fh rows a block
-    reduced_rows = body.op("Sub", bottom, top)
-    fw4 = body.op("Mul", as_1d(p["fw"]), body.const([4], np.int64))
-    strip = {
-        "down_first": body.op("Sub", first, top), "down_end": body.op("Sub", end, top),
-        "across_first": p["across_first"], "across_end": p["across_end"],
-        "row_count": body.cast(body.op("Sub", body.op("Min", body.op("Add", block_top, fh), h), block_top), FLOAT),
-        "column_count": p["column_count"], "sum_columns": p["sum_columns"],
-        "pad_rows": as_1d(body.op("Sub", body.op("Mul", reduced_rows, fh), body.op("Sub", picture_bottom, picture_top))),
-        "pad_columns": p["pad_columns"],
-        "by_rows": body.op("Concat", as_1d(reduced_rows), as_1d(fh), body.const([-1], np.int64), axis=0),
-        "by_columns": body.op("Concat", body.const([-1], np.int64), fw4, axis=0),
-        "blocks": body.op("Concat", as_1d(reduced_rows), body.const([-1, 4], np.int64), axis=0),
-        "reduce": p["reduce"], "tall": p["tall"],
-    }  # fmt: skip
-    out = _thumbnail_strip(body, rows, strip)
-    cond_out = body.op("Identity", cond)
+    rows_at = at_step(p["rows"])  # [2]: picture rows [top, bottom)
+    rows = body.op("Slice", image, body.op("Slice", rows_at, body.const([0], i64), body.const([1], i64)),
+                   body.op("Slice", rows_at, body.const([1], i64), body.const([2], i64)), body.const([0], i64))  # fmt: skip
+    down_at = body.op("Reshape", at_step(p["down"]), body.const([2, -1], i64))
+    first, end = (body.op("Gather", down_at, body.const(i, i64), axis=0) for i in (0, 1))
+    down = (first, end, at_step(p["down_count"]), at_step(p["down_half"]))
+    outputs = []
+    if reduce:  # Image.reduce((fw, fh)): whole fh x fw blocks summed (the last ones what is left), rounded once
+        padded = body.cast(body.op("Pad", rows, at_step(p["pads"])), FLOAT)  # [r*fh, W'*fw, 4]: zeros add nothing
+        summed = body.reduce("ReduceSum", body.op("Reshape", padded, at_step(p["by_rows"])), [1])  # [r, W'*fw*4]
+        across = body.op("MatMul", body.op("Reshape", summed, p["by_columns"]), p["sum_columns"])  # [r*W', 4]
+        total = body.op("Reshape", across, at_step(p["blocks"]))  # [r,W',4]
+        block_rows = at_step(p["block_rows"])
+        top, bottom = (body.op("Gather", block_rows, body.const(i, i64), axis=0) for i in (0, 1))
+        last = body.cast(body.op("GreaterOrEqual", body.op("Range", top, bottom, body.const(1.0, np.float64)),
+                                 p["last_block_row"]), INT64)  # fmt: skip
+        offset, divisor = (body.op("Gather", p[key], last, axis=0) for key in ("block_offset", "block_divisor"))
+        alpha = body.op("MatMul", across, body.const([[0.0], [0.0], [0.0], [1.0]]))  # [r*W', 1]: alpha sums
+        opaque = body.op("Reshape", body.op("Gather", p["block_alpha"], last, axis=0), body.const([-1, 1], i64))
+        shortfall = body.op("Sub", opaque, alpha)  # 0 where every alpha of a block is 255
+        outputs.append(body.reduce("ReduceMax", shortfall))
+        rows = body.cast(body.op("Floor", body.op("Div", body.op("Add", total, offset), divisor)), TensorProto.UINT8)
+
+    a = body.branch()  # across, then down, as Pillow
+    across_first = _box_pass(a, _turned(a, _box_pass(a, _turned(a, rows), p["across"])), down)  # [k,tw,4]
+    d = body.branch()  # a picture over 100 times taller than wide: Pillow resizes down first, then across
+    down_first = _turned(d, _box_pass(d, _turned(d, _box_pass(d, rows, down)), p["across"]))
+    strip = body.op("If", p["tall"], then_branch=d.subgraph("down_first", down_first, elem_type=TensorProto.UINT8),
+                    else_branch=a.subgraph("across_first", across_first, elem_type=TensorProto.UINT8))  # fmt: skip
+    # a transparent pixel ends the loop that reduces: Pillow would not have reduced (the box filter alone follows)
+    cond_out = body.op("Equal", outputs[0], body.const(0.0)) if outputs else body.op("Identity", cond)
+    scans = [helper.make_tensor_value_info(strip, TensorProto.UINT8, None)]
+    scans += [helper.make_tensor_value_info(o, FLOAT, []) for o in outputs]
     loop_body = helper.make_graph(
         body.nodes, "strip",
         [helper.make_tensor_value_info(step, INT64, []), helper.make_tensor_value_info(cond, BOOL, [])],
-        [helper.make_tensor_value_info(cond_out, BOOL, []), helper.make_tensor_value_info(out, TensorProto.UINT8, None)],
+        [helper.make_tensor_value_info(cond_out, BOOL, []), *scans],
     )  # fmt: skip
-    strips = g.op("Loop", steps, "", body=loop_body)  # [steps, k, tw, 4]
-    tw, th = (g.cast(g.op("Reshape", p[key], g.const([1], np.int64)), INT64) for key in ("tw", "th"))
-    stacked = g.op("Reshape", strips, g.op("Concat", g.const([-1], np.int64), tw, g.const([4], np.int64), axis=0))
-    return g.op("Slice", stacked, g.const([0], np.int64), th, g.const([0], np.int64))
+    results = g.op("Loop", p["steps"], "", body=loop_body, outputs=1 + len(outputs))  # [steps, k, tw, 4], ...
+    strips = results if not outputs else results[0]
+    tw, th = (g.cast(g.op("Reshape", p[key], g.const([1], i64)), INT64) for key in ("tw", "th"))
+    stacked = g.op("Reshape", strips, g.op("Concat", g.const([-1], i64), tw, g.const([4], i64), axis=0))
+    thumbnail = g.op("Slice", stacked, g.const([0], i64), th, g.const([0], i64))
+    if not outputs:
+        return thumbnail, None
+    return thumbnail, g.op("Equal", g.reduce("ReduceMax", results[1]), g.const(0.0))
 
 
 def _planes(g: _Builder, image: str) -> str:
@@ -368,9 +440,9 @@ def _planes(g: _Builder, image: str) -> str:
     Pillow's `reduce()` by whole blocks first (reducing_gap 2), with its fixed-point rounding; then the BOX
     filter, whose weights are all one over a window of inputs, as window means rounded to 8 bits, across then
     down (down first for a picture over 100 times taller than wide, as Pillow). A picture with transparency
-    skips `reduce()`, as Pillow's RGBA resize does; Pillow also premultiplies its colour by alpha, which the
-    graph does not (colour is read only where alpha is >= 250 everywhere). The work goes a strip of rows at a
-    time.
+    skips `reduce()`, as Pillow's RGBA resize does (which the loop that reduces finds out as it goes, and the
+    box filter alone then starts again); Pillow also premultiplies its colour by alpha, which the graph does
+    not (colour is read only where alpha is >= 250 everywhere). The work goes a strip of rows at a time.
     """
     height, width = g.dim(image, 0), g.dim(image, 1)
     longest = g.op("Max", height, width)
@@ -380,43 +452,28 @@ def _planes(g: _Builder, image: str) -> str:
 
     b = g.branch()
     f64 = np.float64
-    zero, one = b.const(0.0, f64), b.const(1.0, f64)
+    one = b.const(1.0, f64)
     w, h = b.cast(width, DOUBLE), b.cast(height, DOUBLE)
     tw, th = _thumbnail_size(b, w, h)
+    sizes = {"w": w, "h": h, "tw": tw, "th": th}
     fw, fh = (  # the reduce() factors: int(W / tw / reducing_gap) or 1
         b.op("Max", b.op("Floor", b.op("Div", b.op("Div", n, t), b.const(2.0, f64))), one)
         for n, t in ((w, tw), (h, th))
     )
-    # Pillow reduces an opaque picture (RGB) first; an RGBA one it resizes directly (premultiplied), so a
-    # transparent canvas's alpha is the plain box filter's. Only pictures over 2048 px a side read their alpha.
-    reducible = b.op("Or", b.op("Greater", fw, one), b.op("Greater", fh, one))
-    check = b.branch()
-    lowest = check.op("Gather", check.reduce("ReduceMin", "image", [0, 1]), check.const(3, np.int64), axis=0)
-    opaque = check.op("Equal", lowest, check.const(255, np.uint8))
-    never = b.branch()
-    no = never.const(False, np.bool_)
-    reduce = b.op("If", reducible, then_branch=check.subgraph("opaque", opaque, elem_type=BOOL),
-                  else_branch=never.subgraph("small", no, elem_type=BOOL))  # fmt: skip
-    fw, fh = (b.op("Where", reduce, f, one) for f in (fw, fh))
-    reduced_w, reduced_h = (b.op("Ceil", b.op("Div", n, f)) for n, f in ((w, fw), (h, fh)))
-    across_first, across_end = _box_windows(b, w, fw, tw, reduced_w)
-    down_first, down_end = _box_windows(b, h, fh, th, reduced_h)
-    block_left = b.op("Mul", b.op("Range", zero, reduced_w, one), fw)  # reduce(): fw columns a block
-    column_count = b.cast(b.op("Sub", b.op("Min", b.op("Add", block_left, fw), w), block_left), FLOAT)
-    fw_1d = b.cast(b.op("Reshape", fw, b.const([1], np.int64)), INT64)
-    plan = {
-        "w": w, "h": h, "tw": tw, "th": th, "fw": fw, "fh": fh,
-        "across_first": across_first, "across_end": across_end, "down_first": down_first, "down_end": down_end,
-        "column_count": b.op("Expand", b.op("Reshape", column_count, b.const([1, -1, 1], np.int64)),
-                             b.const([1, 1, 4], np.int64)),  # [1,W',4]
-        "sum_columns": b.op("Tile", b.const(np.eye(4)), b.op("Concat", fw_1d, b.const([1], np.int64), axis=0)),
-        "pad_columns": b.cast(b.op("Reshape", b.op("Sub", b.op("Mul", reduced_w, fw), w), b.const([1], np.int64)), INT64),
-    }  # fmt: skip
-    plan["reduce"] = reduce
-    plan["tall"] = b.op(
-        "And", b.op("Greater", reduced_h, b.op("Mul", reduced_w, b.const(100.0, f64))), b.op("Less", th, reduced_h)
-    )  # fmt: skip  Pillow resizes these down first
-    thumb = _thumbnail(b, "image", plan)  # [th,tw,4]
+
+    r = b.branch()  # reduce() first, if the picture turns out opaque
+    reduced, opaque = _thumbnail(r, image, _plan(r, sizes, fw, fh), reduce=True)
+    n = b.branch()
+    nothing, no = n.const(np.zeros((0, 0, 4), np.uint8), np.uint8), n.const(False, np.bool_)
+    reduced, opaque = b.op("If", b.op("Or", b.op("Greater", fw, one), b.op("Greater", fh, one)), outputs=2,
+                           then_branch=r.subgraph("reduced", reduced, opaque, elem_type=(TensorProto.UINT8, BOOL)),
+                           else_branch=n.subgraph("not_reducible", nothing, no, elem_type=(TensorProto.UINT8, BOOL)))  # fmt: skip
+    keep = b.branch()
+    kept = keep.op("Identity", reduced)
+    plain = b.branch()  # the box filter alone
+    boxed, _ = _thumbnail(plain, image, _plan(plain, sizes, one, one), reduce=False)
+    thumb = b.op("If", opaque, then_branch=keep.subgraph("as_reduced", kept, elem_type=TensorProto.UINT8),
+                 else_branch=plain.subgraph("box_filter", boxed, elem_type=TensorProto.UINT8))  # fmt: skip
     big_out = b.op("Transpose", thumb, perm=[2, 0, 1])
 
     return g.op("If", g.op("Greater", longest, g.const(WORK_SIZE, np.int64)),
