@@ -1,6 +1,6 @@
 """Benchmark of the sketch recipe: what it buys, and what it costs, in Python and as the canvas models.
 
-    python -m bench.preprocess [--runs 200] [--skip-accuracy]
+    python -m bench.preprocess [--runs 200] [--skip-accuracy] [--compare FILE]
 
 1. Accuracy on the 1,000 mnist-5k test digits drawn small (84 px) and off-centre on an 800x600 page, and as
    600x450 Sketchpad composites: a plain resize to 28x28, the reference recipe (export/reference.py) + the
@@ -10,7 +10,8 @@
    whose full-size RGBA pixels go to the graph (its own thumbnail, what the browser page and other runtimes
    do; the Python recipe gets the RGB picture), p50 and p99: the Python recipe + inference against the canvas
    model. One ONNX Runtime thread, no spinning, no arena, as the demo runs it. Prints markdown tables for
-   docs/performance.md.
+   docs/performance.md. `--compare FILE` times another cnn-bn canvas model on the decoded photos as well
+   (an earlier version: `git show <commit>:models/cnn-bn-canvas.onnx > FILE`).
 """
 
 from __future__ import annotations
@@ -90,8 +91,11 @@ def _photo_file() -> Path:
     return path
 
 
-def timing_table(models_dir: Path, runs: int) -> str:
+def timing_table(models_dir: Path, runs: int, compare: Path | None = None) -> str:
+    """The timing table; with `compare`, another cnn-bn canvas model file (an earlier version, say) timed in
+    the same rounds on the decoded photos, in a last column."""
     model, canvas = _session(models_dir / "cnn-bn.onnx"), _session(models_dir / "cnn-bn-canvas.onnx")
+    other = _session(compare) if compare else None
     sketch, photo_file = _canvas(), _photo_file()
 
     def python_path(picture):  # the reference recipe + cnn-bn
@@ -113,17 +117,26 @@ def timing_table(models_dir: Path, runs: int) -> str:
         for (w, h), image in decoded.items()
     ]  # fmt: skip
     for name, python_run, canvas_run, n in inputs:
-        python_run(), canvas_run()  # warm-up
-        seconds = {python_run: [], canvas_run: []}
-        for _ in range(n):  # interleaved, so that a busy moment of the machine weighs on both alike
+        runs_here = [python_run, canvas_run]
+        if other is not None and "decoded" in name:
+            rgba = pixels[tuple(int(v) for v in name.split(" ")[0].split("x"))]
+            runs_here.append(lambda rgba=rgba: other.run(None, {"image": rgba}))
+        seconds = {run: [] for run in runs_here}
+        for run in runs_here:
+            run()  # warm-up
+        for _ in range(n):  # interleaved, so that a busy moment of the machine weighs on each alike
             for run, times in seconds.items():
                 started = time.perf_counter()
                 run()
                 times.append(time.perf_counter() - started)
-        (p50, p99), (c50, c99) = (_percentiles(times) for times in seconds.values())
-        rows.append(f"| {name} | {n} | {p50:.2f} ms | {p99:.2f} ms | {c50:.2f} ms | {c99:.2f} ms | {p50 / c50:.2f}x |")
+        (p50, p99), (c50, c99), *rest = (_percentiles(times) for times in seconds.values())
+        extra = f" {rest[0][0]:.2f} ms |" if rest else (" — |" if other is not None else "")
+        rows.append(f"| {name} | {n} | {p50:.2f} ms | {p99:.2f} ms | {c50:.2f} ms | {c99:.2f} ms | {p50 / c50:.2f}x |"
+                    + extra)  # fmt: skip
     header = ["| input | runs | Python recipe + cnn-bn p50 | p99 | cnn-bn-canvas p50 | p99 | speed-up (p50) |",
               "|---|---|---|---|---|---|---|"]  # fmt: skip
+    if other is not None:
+        header = [header[0] + f" {compare.name} p50 |", header[1] + "---|"]
     return "\n".join(header + rows)
 
 
@@ -132,11 +145,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--models", type=Path, default=Path("models"))
     parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument("--compare", type=Path, help="another cnn-bn canvas model file, timed on the decoded photos")
     args = parser.parse_args()
     print(f"{describe()}, onnxruntime {ort.__version__}\n")
     if not args.skip_accuracy:
         print(accuracy_table(args.models) + "\n")
-    print(timing_table(args.models, args.runs))
+    print(timing_table(args.models, args.runs, args.compare))
 
 
 if __name__ == "__main__":
