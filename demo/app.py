@@ -26,6 +26,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
+from collections.abc import MutableMapping
 from pathlib import Path
 
 import gradio as gr
@@ -596,8 +597,87 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
     upload.keep_in_cache.update(upload.examples)
     explain_refusals(app)
     allow_optional_inputs(app, OPTIONAL_INPUTS)
+    lazy_session_configs()
     file_cache.start_sweeping(app)
     return app
+
+
+class LazyConfigs(MutableMapping):
+    """A session's component configs (Gradio's `SessionState.config_values`), each made when first read."""
+
+    def __init__(self, config, wanted):
+        self._config, self._made, self.values = config, {}, {}  # values: set before the config was made
+        self._order = [key for key in config.blocks if key in wanted]
+        self._known = set(self._order)
+
+    def __contains__(self, key) -> bool:
+        return key in self._known
+
+    def __getitem__(self, key):
+        if key not in self._made:
+            if key not in self._known:
+                raise KeyError(key)
+            made = self._config.config_for_block(key, [], self._config.blocks[key])
+            if key in self.values and "props" in made:
+                made["props"]["value"] = self.values[key]
+            self._made[key] = made
+        self.values.pop(key, None)
+        return self._made[key]
+
+    def __setitem__(self, key, value) -> None:
+        if key not in self._known:
+            self._known.add(key)
+            self._order.append(key)
+        self._made[key] = value
+        self.values.pop(key, None)
+
+    def __delitem__(self, key) -> None:
+        if key not in self._known:
+            raise KeyError(key)
+        self._known.discard(key)
+        self._order.remove(key)
+        self._made.pop(key, None)
+        self.values.pop(key, None)
+
+    def __iter__(self):
+        return iter(list(self._order))
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+
+def lazy_session_configs() -> None:
+    """Gradio makes a SessionState for each new session, and every API call is a session of its own; it then
+    computes the config of every component of the app (inspect.signature of each constructor, ...), which a
+    call never reads: a third of the demo's Python time per request (py-spy, GIL samples, raw HTTP load), and
+    again for the inputs and outputs whose values a call sets in them. Each config is made when first read
+    instead, with the last value set: the same configs, for every app in the process."""
+    from gradio import state_holder
+
+    session = state_holder.SessionState
+    init, update_value = session.__init__, session._update_value_in_config
+    if getattr(init, "lazy_configs", False):
+        return
+
+    class NoComponents:  # what SessionState.__init__ reads of a Blocks, with no component to configure
+        def __init__(self, blocks: gr.Blocks):
+            self.default_config, self.blocks = blocks.default_config, {}
+
+    @functools.wraps(init)
+    def lazy_init(self, blocks: gr.Blocks) -> None:
+        init(self, NoComponents(blocks))
+        self.config_values = LazyConfigs(self.blocks_config, blocks.blocks)
+
+    @functools.wraps(update_value)
+    def lazy_update_value(self, key: int, value) -> None:  # each call sets its inputs' and outputs' values
+        configs = self.config_values
+        if isinstance(configs, LazyConfigs) and key in configs and key not in configs._made:
+            configs.values[key] = value  # set in the config when (if ever) it is made
+        else:
+            update_value(self, key, value)
+
+    lazy_init.lazy_configs = True
+    session.__init__, session._update_value_in_config = lazy_init, lazy_update_value
 
 
 def allow_optional_inputs(app: gr.Blocks, optional: dict[str, int]) -> None:

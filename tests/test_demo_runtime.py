@@ -97,3 +97,25 @@ def test_spaces_packaging():
     code = "import sys, app; print(type(app.demo).__name__, 'torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.split() == ["Blocks", "False"], out.stderr
+
+
+def test_a_session_makes_each_component_config_when_first_read(zoo):
+    """Every API call is a new Gradio session: its component configs are made when read (demo/app.py
+    lazy_session_configs), and they are the configs Gradio would have made at once."""
+    from gradio import state_holder
+
+    from demo.app import build_app
+
+    app = build_app("models", zoo=zoo)
+    config = app.default_config
+    eager = [config.config_for_block(key, [], block) for key, block in config.blocks.items() if key in app.blocks]
+    state = state_holder.SessionState(app)
+    assert len(state.config_values) == len(eager) > 50 and not state.config_values._made  # nothing made yet
+    assert list(state.components) == [c for c in eager if c]  # read: the same configs, in the same order
+    fresh = state_holder.SessionState(app)
+    keys = [key for key, block in config.blocks.items() if key in app.blocks and hasattr(block, "value")][:3]
+    for key in keys:  # a call sets its inputs' and outputs' values: kept until (if ever) the config is made
+        fresh._update_value_in_config(key, f"set {key}")
+    assert not fresh.config_values._made
+    for key in keys:
+        assert fresh.config_values[key]["props"]["value"] == f"set {key}"
