@@ -606,7 +606,7 @@ class LazyConfigs(MutableMapping):
     """A session's component configs (Gradio's `SessionState.config_values`), each made when first read."""
 
     def __init__(self, config, wanted):
-        self._config, self._made, self.values = config, {}, {}  # values: set before the config was made
+        self._config, self._made, self.pending = config, {}, {}  # pending: values set before the config was made
         self._order = [key for key in config.blocks if key in wanted]
         self._known = set(self._order)
 
@@ -618,10 +618,10 @@ class LazyConfigs(MutableMapping):
             if key not in self._known:
                 raise KeyError(key)
             made = self._config.config_for_block(key, [], self._config.blocks[key])
-            if key in self.values and "props" in made:
-                made["props"]["value"] = self.values[key]
+            if key in self.pending and "props" in made:
+                made["props"]["value"] = self.pending[key]
             self._made[key] = made
-        self.values.pop(key, None)
+        self.pending.pop(key, None)
         return self._made[key]
 
     def __setitem__(self, key, value) -> None:
@@ -629,7 +629,7 @@ class LazyConfigs(MutableMapping):
             self._known.add(key)
             self._order.append(key)
         self._made[key] = value
-        self.values.pop(key, None)
+        self.pending.pop(key, None)
 
     def __delitem__(self, key) -> None:
         if key not in self._known:
@@ -637,7 +637,7 @@ class LazyConfigs(MutableMapping):
         self._known.discard(key)
         self._order.remove(key)
         self._made.pop(key, None)
-        self.values.pop(key, None)
+        self.pending.pop(key, None)
 
     def __iter__(self):
         return iter(list(self._order))
@@ -672,7 +672,7 @@ def lazy_session_configs() -> None:
     def lazy_update_value(self, key: int, value) -> None:  # each call sets its inputs' and outputs' values
         configs = self.config_values
         if isinstance(configs, LazyConfigs) and key in configs and key not in configs._made:
-            configs.values[key] = value  # set in the config when (if ever) it is made
+            configs.pending[key] = value  # set in the config when (if ever) it is made
         else:
             update_value(self, key, value)
 

@@ -112,6 +112,7 @@ def test_a_session_makes_each_component_config_when_first_read(zoo):
     state = state_holder.SessionState(app)
     assert len(state.config_values) == len(eager) > 50 and not state.config_values._made  # nothing made yet
     assert list(state.components) == [c for c in eager if c]  # read: the same configs, in the same order
+    assert list(state.config_values.values()) == eager  # a Mapping as a dict is
     fresh = state_holder.SessionState(app)
     keys = [key for key, block in config.blocks.items() if key in app.blocks and hasattr(block, "value")][:3]
     for key in keys:  # a call sets its inputs' and outputs' values: kept until (if ever) the config is made
