@@ -119,6 +119,23 @@ def test_a_large_transparent_canvas_is_read_as_frame_or_blank_reads_it(canvas):
     np.testing.assert_allclose(frame, want, atol=1e-6)
 
 
+def test_a_large_opaque_rgba_picture_is_reduced_as_rgb_and_answered_alike(canvas):
+    """Past 2048 px Pillow reduces an RGB picture first but not an RGBA one; the graph, which only sees RGBA,
+    reduces the opaque ones: its frame is the recipe's on the RGB picture, bit for bit, and its answer the
+    recipe's on the RGBA picture too (docs/limitations.md)."""
+    from tests.browser import large_picture
+
+    rgba = large_picture()  # 4100x3000, opaque
+    probabilities, frame, has_ink, _ = canvas(rgba)
+    as_rgb, _ = frame_or_blank(Image.fromarray(np.ascontiguousarray(rgba[..., :3])))
+    as_rgba, _ = frame_or_blank(Image.fromarray(rgba))
+    np.testing.assert_allclose(frame, as_rgb, atol=1e-6)
+    assert np.abs(frame - as_rgba).max() > 0.1  # the two readings do differ here...
+    classifier = ort.InferenceSession(str(ROOT / "models" / "cnn-bn.onnx"), providers=["CPUExecutionProvider"])
+    (want,) = classifier.run(["probabilities"], {"image": as_rgba[None, None]})
+    assert has_ink and probabilities.argmax() == want.argmax() == 7  # ...and agree on the digit
+
+
 @pytest.mark.parametrize("case", list(no_digit()), ids=lambda c: c.name)
 def test_no_digit_is_never_guessed(canvas, case):
     probabilities, frame, has_ink, contrast = canvas(case.image)
