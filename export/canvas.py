@@ -334,18 +334,8 @@ def _plan(g: _Builder, sizes: dict[str, str], fw: str, fh: str) -> dict[str, str
     pad_rows = g.op("Sub", g.op("Mul", reduced_rows, fh), g.op("Sub", picture_bottom, picture_top))
     pad_columns = g.op("Sub", g.op("Mul", reduced_w, fw), w)
     column_zero = g.op("Mul", pad_rows, zero)  # [steps,1] zeros
-    plan["pads"] = as_int(
-        g.op(
-            "Concat",
-            column_zero,
-            column_zero,
-            column_zero,
-            pad_rows,
-            g.op("Add", column_zero, pad_columns),
-            column_zero,
-            axis=1,
-        )
-    )  # fmt: skip  [steps,6]
+    zeros = [column_zero] * 3  # [steps,6]: Pad's begins and ends, to [r*fh, W'*fw, 4]
+    plan["pads"] = as_int(g.op("Concat", *zeros, pad_rows, g.op("Add", column_zero, pad_columns), column_zero, axis=1))
     plan["by_rows"] = as_int(g.op("Concat", reduced_rows, g.op("Add", column_zero, fh), g.op("Sub", column_zero, one),
                                   axis=1))  # fmt: skip
     plan["blocks"] = as_int(g.op("Concat", reduced_rows, g.op("Sub", column_zero, one),
@@ -360,11 +350,8 @@ def _plan(g: _Builder, sizes: dict[str, str], fw: str, fh: str) -> dict[str, str
     last_rows = g.op("Sub", h, g.op("Mul", g.op("Sub", reduced_h, one), fh))  # the last row of blocks' height
     # Pillow's rounding of a block's sum, for the blocks of a full row of blocks and of the last row: [2,W',4]
     divisors = [_reduce_divisors(g, g.op("Mul", columns, rows)) for rows in (fh, last_rows)]
-    plan["block_alpha"] = g.op(
-        "Concat",
-        *(g.op("Reshape", g.op("Mul", d[1], g.const(255.0)), g.const([1, -1, 1], i64)) for d in divisors),
-        axis=0,
-    )  # fmt: skip  [2,W',1]: 255 n
+    alphas = [g.op("Reshape", g.op("Mul", d[1], g.const(255.0)), g.const([1, -1, 1], i64)) for d in divisors]
+    plan["block_alpha"] = g.op("Concat", *alphas, axis=0)  # [2,W',1]: 255 n, a block's alpha sum when opaque
     plan["block_offset"], plan["block_divisor"] = (
         g.op("Concat", *(g.op("Expand", g.op("Reshape", d[i], g.const([1, -1, 1], i64)), g.const([1, 1, 4], i64))
                          for d in divisors), axis=0)
