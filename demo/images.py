@@ -71,10 +71,13 @@ def to_rgba(image: Image.Image | np.ndarray | str | Path) -> np.ndarray:
 
 def _decoded_rgba(image: Image.Image, given: Image.Image | None, name: str) -> np.ndarray:
     try:
+        pixels = _rgba_in_place(image)  # a sketch's RGBA PNG: decoded straight into the array
         if max(image.size) > WORK_SIZE:
             image.draft("RGB", (WORK_SIZE, WORK_SIZE))  # JPEG: decode at a reduced scale, cheaply
         if image.getexif().get(ORIENTATION, 1) != 1:
             image = ImageOps.exif_transpose(image)  # a phone photo arrives upright
+        elif pixels is not None:
+            return pixels
         image = normalise_mode(image)
         if max(image.size) > WORK_SIZE:
             image = image.copy() if image is given else image
@@ -85,3 +88,17 @@ def _decoded_rgba(image: Image.Image, given: Image.Image | None, name: str) -> n
             f"{name} could not be decoded: the file is truncated or damaged ({type(error).__name__}). "
             "Upload a complete PNG, JPEG, GIF, BMP, TIFF or WebP picture of one digit."
         ) from None
+
+
+def _rgba_in_place(image: Image.Image) -> np.ndarray | None:
+    """An RGBA PNG of at most WORK_SIZE a side, not decoded yet (a sketch, an API upload): decode it straight into
+    a numpy array, or None for any other picture. `np.asarray` of a decoded picture copies it through Pillow's
+    `tobytes()` (0.9 ms for a 600x450 canvas, on every request); here Pillow's PNG decoder writes into an image
+    mapped onto the array. If a Pillow ever decodes elsewhere, its pixels are taken the ordinary way."""
+    if image.format != "PNG" or image.mode != "RGBA" or max(image.size) > WORK_SIZE or image._im is not None:
+        return None
+    pixels = np.empty((image.height, image.width, 4), np.uint8)
+    target = Image.frombuffer("RGBA", image.size, pixels, "raw", "RGBA", 0, 1)
+    image.im = target.im  # ImageFile.load decodes into an image of the right mode and size that is already there
+    image.load()
+    return pixels if image.im is target.im else np.asarray(image)

@@ -120,3 +120,25 @@ def test_a_session_makes_each_component_config_when_first_read(zoo):
     assert not fresh.config_values._made
     for key in keys:
         assert fresh.config_values[key]["props"]["value"] == f"set {key}"
+
+
+def test_an_rgba_png_is_decoded_straight_into_its_array(tmp_path):
+    """demo/images.py decodes a sketch's RGBA PNG into the array itself (no copy): the same pixels as Pillow's
+    ordinary way, writable, and an EXIF orientation still applied."""
+    import numpy as np
+    from PIL import Image
+
+    from demo.images import _rgba_in_place, to_rgba
+
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 256, (450, 600, 4), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "sketch.png")
+    assert _rgba_in_place(Image.open(tmp_path / "sketch.png")) is not None  # the fast way is the one taken
+    got = to_rgba(tmp_path / "sketch.png")
+    assert got.flags.writeable and (got == pixels).all()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated 90 degrees: the picture is shown upright
+    Image.fromarray(pixels).save(tmp_path / "turned.png", exif=exif)
+    assert (to_rgba(tmp_path / "turned.png") == np.rot90(pixels, -1)).all()
+    Image.fromarray(pixels[..., :3]).save(tmp_path / "rgb.png")  # not RGBA: the ordinary way
+    assert _rgba_in_place(Image.open(tmp_path / "rgb.png")) is None
