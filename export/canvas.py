@@ -206,8 +206,8 @@ def _thumbnail_size(g: _Builder, width: str, height: str) -> tuple[str, str]:
 
 
 # Picture pixels one step of the thumbnail loop reads: a strip of rows whose float copy (2 MB) stays in the
-# CPU's caches. Whole-picture float planes cost 2-5x more (memory traffic, and page faults without an arena);
-# much smaller strips pay the loop's overhead per step.
+# CPU's caches. Whole-picture float planes cost several times more (memory traffic, and page faults without an
+# arena: 6-9x, `python -m bench.preprocess --compare`); much smaller strips pay the loop's overhead per step.
 STRIP_PIXELS = 1 << 17
 
 
