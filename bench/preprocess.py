@@ -104,23 +104,22 @@ def timing_table(models_dir: Path, runs: int, compare: Path | None = None) -> st
     def canvas_path(rgba):  # the canvas model: recipe and cnn-bn in one ONNX call
         return lambda: canvas.run(None, {"image": rgba()})
 
+    def other_path(rgba):  # the compared file, on the decoded photos only
+        return [] if other is None else [lambda: other.run(None, {"image": rgba})]
+
     decoded = {size: photo(size).convert("RGB") for size in ((4000, 3000), (6000, 4500))}
-    pixels = {size: np.asarray(image.convert("RGBA")) for size, image in decoded.items()}
     few = max(10, runs // 10)
     rows, inputs = [], [
-        ("600x450 RGBA canvas", python_path(lambda: sketch), canvas_path(lambda: sketch), runs),
-        ("4000x3000 JPEG photo, decode included", python_path(lambda: open_image(photo_file)),
-         canvas_path(lambda: to_rgba(open_image(photo_file))), few),
+        ("600x450 RGBA canvas", [python_path(lambda: sketch), canvas_path(lambda: sketch)], runs),
+        ("4000x3000 JPEG photo, decode included", [python_path(lambda: open_image(photo_file)),
+                                                   canvas_path(lambda: to_rgba(open_image(photo_file)))], few),
     ] + [
-        (f"{w}x{h} photo, decoded: the graph's own thumbnail", python_path(lambda image=image: image),
-         canvas_path(lambda rgba=pixels[(w, h)]: rgba), few)
+        (f"{w}x{h} photo, decoded: the graph's own thumbnail",
+         [python_path(lambda image=image: image), canvas_path(lambda rgba=rgba: rgba), *other_path(rgba)], few)
         for (w, h), image in decoded.items()
+        for rgba in [np.asarray(image.convert("RGBA"))]
     ]  # fmt: skip
-    for name, python_run, canvas_run, n in inputs:
-        runs_here = [python_run, canvas_run]
-        if other is not None and "decoded" in name:
-            rgba = pixels[tuple(int(v) for v in name.split(" ")[0].split("x"))]
-            runs_here.append(lambda rgba=rgba: other.run(None, {"image": rgba}))
+    for name, runs_here, n in inputs:
         seconds = {run: [] for run in runs_here}
         for run in runs_here:
             run()  # warm-up
