@@ -10,7 +10,7 @@ import onnxruntime as ort
 import pytest
 
 from tests.browser import canvas_rgba, draw_seven
-from tests.test_web import ROOT, _open, browser, needs_ort  # noqa: F401  (fixtures)
+from tests.test_web import ROOT, browser, needs_ort, opened  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, needs_ort]
 MANIFEST = {e["name"]: e for e in json.loads((ROOT / "models" / "manifest.json").read_text())["models"]}
@@ -20,10 +20,8 @@ needs_probes = pytest.mark.skipif(not PROBES, reason="no probe models in models/
 
 @pytest.fixture(scope="module")
 def page(browser, demo_url):  # noqa: F811
-    context, page, aborted = _open(browser, demo_url + "web/")
-    yield page
-    assert aborted == []
-    context.close()
+    with opened(browser, demo_url + "web/") as page:
+        yield page
 
 
 def _python_probe(name: str, feeds: dict) -> dict[str, np.ndarray]:

@@ -146,12 +146,10 @@ def site(request, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def train_page(browser, site):  # noqa: F811
-    from tests.test_web import _open
+    from tests.test_web import opened
 
-    context, page, aborted = _open(browser, site + "web/#train")
-    yield page
-    assert aborted == []
-    context.close()
+    with opened(browser, site + "web/#train") as page:
+        yield page
 
 
 @pytest.mark.slow

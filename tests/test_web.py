@@ -6,6 +6,7 @@ Served by a real `python -m demo` (at /web/, cross-origin isolated) and, for the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -59,6 +60,15 @@ def _open(browser, url: str):
 
     origin = url.split("/web/")[0].rstrip("/") if "/web/" in url else url.rstrip("/")
     return open_page(browser, url, origin)
+
+
+@contextlib.contextmanager
+def opened(browser, url: str):
+    """The page at `url` (a module fixture's), checked on leaving: no request left the page's origin."""
+    context, page, aborted = _open(browser, url)
+    yield page
+    assert aborted == []
+    context.close()
 
 
 @pytest.fixture(scope="module")
