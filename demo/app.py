@@ -607,15 +607,17 @@ class LazyConfigs(MutableMapping):
 
     def __init__(self, config, wanted):
         self._config, self._made, self.pending = config, {}, {}  # pending: values set before the config was made
-        self._order = [key for key in config.blocks if key in wanted]
-        self._known = set(self._order)
+        self._keys = dict.fromkeys(key for key in config.blocks if key in wanted)  # in Gradio's order
 
     def __contains__(self, key) -> bool:
-        return key in self._known
+        return key in self._keys
+
+    def made(self, key) -> bool:
+        return key in self._made
 
     def __getitem__(self, key):
         if key not in self._made:
-            if key not in self._known:
+            if key not in self._keys:
                 raise KeyError(key)
             made = self._config.config_for_block(key, [], self._config.blocks[key])
             if key in self.pending and "props" in made:
@@ -625,25 +627,20 @@ class LazyConfigs(MutableMapping):
         return self._made[key]
 
     def __setitem__(self, key, value) -> None:
-        if key not in self._known:
-            self._known.add(key)
-            self._order.append(key)
+        self._keys[key] = None
         self._made[key] = value
         self.pending.pop(key, None)
 
     def __delitem__(self, key) -> None:
-        if key not in self._known:
-            raise KeyError(key)
-        self._known.discard(key)
-        self._order.remove(key)
+        del self._keys[key]  # KeyError if unknown
         self._made.pop(key, None)
         self.pending.pop(key, None)
 
     def __iter__(self):
-        return iter(list(self._order))
+        return iter(list(self._keys))
 
     def __len__(self) -> int:
-        return len(self._order)
+        return len(self._keys)
 
 
 def lazy_session_configs() -> None:
@@ -671,7 +668,7 @@ def lazy_session_configs() -> None:
     @functools.wraps(update_value)
     def lazy_update_value(self, key: int, value) -> None:  # each call sets its inputs' and outputs' values
         configs = self.config_values
-        if isinstance(configs, LazyConfigs) and key in configs and key not in configs._made:
+        if isinstance(configs, LazyConfigs) and key in configs and not configs.made(key):
             configs.pending[key] = value  # set in the config when (if ever) it is made
         else:
             update_value(self, key, value)

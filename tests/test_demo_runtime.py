@@ -110,14 +110,15 @@ def test_a_session_makes_each_component_config_when_first_read(zoo):
     config = app.default_config
     eager = [config.config_for_block(key, [], block) for key, block in config.blocks.items() if key in app.blocks]
     state = state_holder.SessionState(app)
-    assert len(state.config_values) == len(eager) > 50 and not state.config_values._made  # nothing made yet
+    assert len(state.config_values) == len(eager) > 50
+    assert not any(map(state.config_values.made, state.config_values))  # nothing made yet
     assert list(state.components) == [c for c in eager if c]  # read: the same configs, in the same order
     assert list(state.config_values.values()) == eager  # a Mapping as a dict is
     fresh = state_holder.SessionState(app)
     keys = [key for key, block in config.blocks.items() if key in app.blocks and hasattr(block, "value")][:3]
     for key in keys:  # a call sets its inputs' and outputs' values: kept until (if ever) the config is made
         fresh._update_value_in_config(key, f"set {key}")
-    assert not fresh.config_values._made
+    assert not any(map(fresh.config_values.made, fresh.config_values))
     for key in keys:
         assert fresh.config_values[key]["props"]["value"] == f"set {key}"
 
