@@ -80,18 +80,31 @@ EXAMPLE_TEXTS = [  # (model, text): each model's own kind of text
 # default). generate_text's seed came later: a call with the four inputs it had still answers as before.
 OPTIONAL_INPUTS = {"generate_text": 1}
 PLOT_SIZE = 360
-# Gradio 6.31's Sketchpad opens with no tool selected ("select the draw tool to start"): pick the brush
-# for the user as soon as the canvas is on the page, so drawing works at the first stroke.
+# Gradio 6.31's Sketchpad opens with no tool selected ("select the draw tool to start"), and its "Clear canvas"
+# deselects the brush again: pick the brush for the user as soon as the canvas is on the page and after every
+# Clear, so the next stroke draws. (The buttons' aria-labels are Gradio's own, in English in every locale.)
 SELECT_BRUSH_JS = """
 () => {
-  const started = Date.now();
-  const timer = setInterval(() => {
-    const brush = document.querySelector('button[aria-label="Brush"]');
-    if (brush) { brush.click(); clearInterval(timer); }
-    else if (Date.now() - started > 15000) { clearInterval(timer); }
-  }, 200);
+  const brushSoon = (ms) => {
+    const started = Date.now();
+    const timer = setInterval(() => {
+      const brush = document.querySelector('button[aria-label="Brush"]');
+      if (brush && !brush.classList.contains('highlight')) { brush.click(); clearInterval(timer); }
+      else if (Date.now() - started > ms) { clearInterval(timer); }
+    }, 100);
+  };
+  brushSoon(15000);
+  document.addEventListener('click', (event) => {
+    if (event.target.closest && event.target.closest('button[aria-label="Clear canvas"]')) brushSoon(2000);
+  }, true);
 }
 """
+
+
+def refuse(message: str) -> gr.Error:
+    """The error for a request the app cannot answer: its message is the answer (a toast in the page, the error
+    of an API call). Bad input is not a fault of the server: it leaves no traceback in the log."""
+    return gr.Error(message, print_exception=False)
 
 
 class UploadedImage(gr.Image):
@@ -115,7 +128,7 @@ class UploadedImage(gr.Image):
             return super().preprocess(payload)
         except Exception as error:  # Pillow's UnidentifiedImageError, decompression-bomb errors, ...
             name = getattr(payload, "orig_name", None) or "the upload"
-            raise gr.Error(
+            raise refuse(
                 f"{name} is not an image Pillow can read ({type(error).__name__}). "
                 "Upload a PNG, JPEG, GIF, BMP, TIFF or WebP picture of one digit."
             ) from None
@@ -138,13 +151,11 @@ class GuardedSketchpad(gr.Sketchpad):
                     check_blob_size(blob, MAX_SKETCH_SIDE)
                 except NotADigit as error:
                     self.blob_storage.pop(payload.id, None)
-                    raise gr.Error(str(error)) from None
+                    raise refuse(str(error)) from None
         try:
             return super().preprocess(payload)
         except (OSError, ValueError, SyntaxError) as error:  # Pillow: not an image, truncated, ...
-            raise gr.Error(
-                f"The drawing could not be read ({type(error).__name__}). Draw on the canvas again."
-            ) from None
+            raise refuse(f"The drawing could not be read ({type(error).__name__}). Draw on the canvas again.") from None
 
 
 def _as_number(payload, what: str, accepts: str) -> float | None:
@@ -153,11 +164,11 @@ def _as_number(payload, what: str, accepts: str) -> float | None:
     if payload is None:
         return None
     if isinstance(payload, bool) or not isinstance(payload, (int, float, str)):
-        raise gr.Error(f"The {what} must be {accepts}; got {str(payload)[:40]!r}.")
+        raise refuse(f"The {what} must be {accepts}; got {str(payload)[:40]!r}.")
     try:
         return float(payload)
     except ValueError:
-        raise gr.Error(f"The {what} must be {accepts}; got {payload[:40]!r}.") from None
+        raise refuse(f"The {what} must be {accepts}; got {payload[:40]!r}.") from None
 
 
 class ExactNumber(gr.Number):
@@ -182,7 +193,7 @@ class CheckedSlider(gr.Slider):
         accepts = f"a number from {self.minimum:g} to {self.maximum:g}"
         value = _as_number(payload, self.label or "value", accepts)
         if value is None or not self.minimum <= value <= self.maximum:  # also NaN
-            raise gr.Error(f"The {self.label} must be {accepts}; got {payload!r}.")
+            raise refuse(f"The {self.label} must be {accepts}; got {payload!r}.")
         return value
 
 
@@ -346,7 +357,7 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
         except NotADigit as error:  # in the UI a blank canvas is a state, not an error: say it in place
             return None, None, str(error)
         except BadRequest as error:
-            raise gr.Error(str(error)) from None
+            raise refuse(str(error)) from None
 
     def reclassify(sketch, image: str | None, model: str):
         """The model changed: answer again for the upload if there is one, else for the sketch."""
@@ -357,22 +368,22 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
     def classify_digit(image: str | None, model: str = best):
         """An image file of any size and mode -> top-3 digits with confidences."""
         if image is None:
-            raise gr.Error(NO_IMAGE)
+            raise refuse(NO_IMAGE)
         try:
             return classify(image, model)
         except (NotADigit, BadRequest) as error:
-            raise gr.Error(str(error)) from None
+            raise refuse(str(error)) from None
 
     # ------------------------------------------------------------------ inside the digit models
 
     def inspect_digit(image: str | None, model: str = best) -> dict:
         """An image file -> the answer and every layer's output as JSON (the module docstring gives its shape)."""
         if image is None:
-            raise gr.Error(NO_IMAGE)
+            raise refuse(NO_IMAGE)
         try:
             return _digit_json(zoo.inspect_digit(model, to_rgba(image)))
         except (NotADigit, BadRequest) as error:
-            raise gr.Error(str(error)) from None
+            raise refuse(str(error)) from None
 
     def inside_pictures(image, model: str, shown: bool):
         """The Inside view for a picture (UI only): every layer's picture, and a line about them. Nothing is
@@ -406,8 +417,12 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
         try:
             predicted, probabilities = zoo.predict_next(model, text)
         except BadRequest as error:
-            raise gr.Error(str(error)) from None
+            raise refuse(str(error)) from None
         return predicted, _prediction_table(text, predicted, probabilities, zoo.models[model].entry["vocab"])
+
+    def text_answer(model: str, text: str):
+        """predict_text for the page: an emptied text box is a state, not an error, and clears the answer."""
+        return ("", "") if text == "" else predict_text(model, text)
 
     def generate_text(model: str, prefix: str, length: float, temperature: float = 0.0, seed: float | None = 0):
         """prefix followed by `length` generated characters (greedy at temperature 0; sampled with `seed` above
@@ -417,7 +432,7 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
                 raise BadRequest(f"The length is missing: give a whole number from 1 to {MAX_GENERATE:,}.")
             return zoo.generate(model, prefix, length, temperature or 0.0, 0 if seed is None else seed)
         except BadRequest as error:
-            raise gr.Error(str(error)) from None
+            raise refuse(str(error)) from None
 
     def next_seed(fresh: bool, temperature: float):
         """The seed box before a sampled run (UI only): a fresh seed when asked, else the one shown."""
@@ -428,7 +443,7 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
         try:
             return _text_json(zoo.inspect_text(model, text))
         except BadRequest as error:
-            raise gr.Error(str(error)) from None
+            raise refuse(str(error)) from None
 
     def hidden_states(model: str, text: str):
         """The heat map of every RNN/GRU layer's hidden state (UI only)."""
@@ -449,7 +464,7 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
 
     def classify_point(x: float, y: float):
         if x is None or y is None or not (abs(x) <= MAX_COORDINATE and abs(y) <= MAX_COORDINATE):  # NaN too
-            raise gr.Error(f"Give both coordinates as numbers from -{MAX_COORDINATE:g} to {MAX_COORDINATE:g}, "
+            raise refuse(f"Give both coordinates as numbers from -{MAX_COORDINATE:g} to {MAX_COORDINATE:g}, "
                            f"e.g. x = 0.2, y = -0.5; got x = {x!r}, y = {y!r}.")  # fmt: skip
         p = float(zoo.point_probability(np.array([[x, y]]))[0])
         return {"inner circle (1)": p, "outer circle (0)": 1 - p}, _circles_plot(zoo, (x, y))
@@ -556,20 +571,24 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
                                     info="untick to keep the seed: the same seed gives the same text")  # fmt: skip
                 go = gr.Button("Continue", variant="primary")
             generated = gr.Textbox(label="generated", interactive=False)
-            text.change(predict_text, [text_model, text], [predicted, table], api_name="predict_text",
+            text.change(text_answer, [text_model, text], [predicted, table], api_name=False,
                         trigger_mode="always_last", show_progress="hidden").success(
                 hidden_states, [text_model, text], hidden, api_name=False, trigger_mode="always_last",
                 show_progress="hidden")  # fmt: skip
             # an example sets the model and its text (plain values: see the digit examples), then the events run
             text_examples.click(lambda k: pairs[k], text_examples, [text_model, text], api_name=False, queue=False)
             text_model.change(fitting_text, [text_model, text], text, api_name=False).success(
-                predict_text, [text_model, text], [predicted, table], api_name=False).success(
+                text_answer, [text_model, text], [predicted, table], api_name=False).success(
                 hidden_states, [text_model, text], hidden, api_name=False)  # fmt: skip
             # the seed box shows the seed each sampled run used (a fresh one unless the user keeps it)
             go.click(next_seed, [fresh, temperature], seed, api_name=False, queue=False).success(
                 generate_text, [text_model, text, length, temperature, seed], generated, api_name="generate_text")  # fmt: skip
-            app.load(predict_text, [text_model, text], [predicted, table], api_name=False).success(
+            app.load(text_answer, [text_model, text], [predicted, table], api_name=False).success(
                 hidden_states, [text_model, text], hidden, api_name=False)  # fmt: skip
+            # API only, as the page's events answer an emptied box quietly (a hidden button: nothing calls it)
+            gr.Button(visible=False).click(
+                predict_text, [text_model, text], [predicted, table], api_name="predict_text"
+            )
             gr.Button(visible=False).click(inspect_text, [text_model, text], layers_json, api_name="inspect_text")
 
         with gr.Tab("Points"):
@@ -690,7 +709,7 @@ def allow_optional_inputs(app: gr.Blocks, optional: dict[str, int]) -> None:
             inputs.extend([None] * (wanted - len(inputs)))  # the same list Gradio preprocesses next
         elif may_leave_out and len(inputs) < required:
             names = [getattr(b, "label", None) or type(b).__name__.lower() for b in block_fn.inputs]
-            raise gr.Error(f"{block_fn.api_name} takes {required} inputs ({', '.join(names[:required])}); the "
+            raise refuse(f"{block_fn.api_name} takes {required} inputs ({', '.join(names[:required])}); the "
                            f"request sent {len(inputs)}. Optional after them: {', '.join(names[required:])}.")  # fmt: skip
         validate_inputs(block_fn, inputs)
 

@@ -49,11 +49,17 @@ def demo_temp_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_url(tmp_path_factory, demo_temp_dir):
+def demo_log(tmp_path_factory) -> Path:
+    """The demo server's output (stdout and stderr), to check what a request left in it."""
+    return tmp_path_factory.mktemp("demo") / "demo.log"
+
+
+@pytest.fixture(scope="session")
+def demo_url(demo_log, demo_temp_dir):
     from tests.servers import free_port, start
 
     port = free_port()
-    log = tmp_path_factory.mktemp("demo") / "demo.log"
+    log = demo_log
     process, _ = start([sys.executable, "-m", "demo", "--port", str(port)], port, log=log, cwd=ROOT, timeout=120,
                        env={"GRADIO_TEMP_DIR": str(demo_temp_dir)})  # fmt: skip
     try:

@@ -20,7 +20,13 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
-def page(demo_url):
+def log_start(demo_url, demo_log) -> int:
+    """Where the server's log stood before this module's first action (what follows is this module's)."""
+    return demo_log.stat().st_size
+
+
+@pytest.fixture(scope="module")
+def page(demo_url, log_start):
     playwright = pytest.importorskip(
         "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
     )
@@ -97,11 +103,18 @@ def test_drawing_a_digit_gets_it_recognised(page):
     assert "answered in" in page.get_by_text("answered in").first.inner_text()
 
 
-def test_clearing_the_canvas_asks_for_a_digit(page):
+def test_clearing_the_canvas_asks_for_a_digit_and_keeps_the_brush(page):
     page.get_by_role("button", name="Clear canvas").click()
     # the info line, not the canvas label: "No ink found..." for a blank canvas, or the empty-canvas prompt
     page.get_by_text(re.compile(r"No ink found|Draw a digit on the canvas\.")).first.wait_for(timeout=30_000)
     assert page.locator(".toast-body").count() == 0
+    # no click on the brush after Clear either: the next strokes draw (a 1 this time, not the 7 from before)
+    page.wait_for_function("document.querySelector('button[aria-label=Brush]')?.classList.contains('highlight')",
+                           timeout=10_000)  # fmt: skip
+    _stroke(page, [(0.5, 0.1), (0.5, 0.9)], page.locator("canvas").last.bounding_box())
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=label-output-value]')?.innerText.trim() === '1'", timeout=30_000
+    )
 
 
 def test_uploading_a_picture_gets_it_recognised(page, tmp_path):
@@ -156,6 +169,15 @@ def test_text_tab_predicts_next_characters(page):
     page.wait_for_function(
         "() => [...document.querySelectorAll('textarea')].some(t => t.value === 'ihell')", timeout=30_000
     )
+    box.fill("")  # an emptied box clears the answer quietly: no error toast
+    page.wait_for_function(
+        "() => ![...document.querySelectorAll('textarea')].some(t => t.value === 'ihell')", timeout=30_000
+    )
+    assert page.locator(".toast-body").count() == 0
+    box.fill("hihel")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('textarea')].some(t => t.value === 'ihell')", timeout=30_000
+    )
     page.get_by_role("button", name="Continue").click()  # 20 more characters from the step model
     page.wait_for_function(
         "() => [...document.querySelectorAll('textarea')].some(t => t.value.startsWith('hihello') && t.value.length === 25)",
@@ -175,3 +197,16 @@ def test_points_tab_classifies_a_clicked_point(page):
         timeout=30_000,
     )
     page.screenshot(path=str(ARTIFACTS / "points.png"))
+
+
+def test_no_user_action_left_a_traceback_in_the_log(page, demo_log, log_start):
+    # a text the model cannot read is explained in a toast: the user's mistake, not the server's fault
+    page.get_by_role("tab", name="Text").click()
+    page.locator("textarea:visible").first.fill("hi?")
+    page.locator(".toast-body").first.wait_for(timeout=30_000)
+    assert "does not know the characters '?'" in page.locator(".toast-body").first.inner_text()
+    time.sleep(1)  # the server writes its log after it answers
+    with open(demo_log, encoding="utf-8", errors="replace") as log:
+        log.seek(log_start)
+        written = log.read()
+    assert "Traceback" not in written, written[-3000:]
