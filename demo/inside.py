@@ -8,7 +8,9 @@ from the layers themselves (their op and shape, from the manifest), never from a
 
 from __future__ import annotations
 
+import base64
 import functools
+import html
 import io
 import math
 from typing import Protocol
@@ -256,6 +258,24 @@ def png_bytes(picture: np.ndarray) -> bytes:
     out = io.BytesIO()
     Image.fromarray(picture).save(out, "PNG", compress_level=1)
     return out.getvalue()
+
+
+def pictures_html(pictures: list[tuple[np.ndarray, str]]) -> str:
+    """Pictures as PNG images in the page, side by side where they fit, in order, each captioned (alt, title)."""
+    figures = "".join(
+        f'<img src="data:image/png;base64,{base64.b64encode(png_bytes(picture)).decode()}" alt="{html.escape(caption)}"'
+        f' title="{html.escape(caption)}" style="max-width:100%;height:auto;border:1px solid #ddd">'
+        for picture, caption in pictures
+    )
+    return f'<div class="inside-layers" style="display:flex;flex-wrap:wrap;gap:10px;align-items:flex-start">{figures}</div>'
+
+
+def layer_json(layer: LayerLike) -> dict:
+    """A layer for the JSON API: the manifest's entry for it, its shape and its values (nested lists; Gradio's
+    JSON component writes a NumPy array so, and a value that is not finite as null)."""
+    extra = {k: v for k, v in layer.spec.items() if k not in ("name", "module", "op", "shape")}
+    return {"name": layer.name, "module": layer.spec.get("module"), "op": layer.op, "shape": list(layer.values.shape),
+            "values": np.ascontiguousarray(layer.values), **extra}  # fmt: skip
 
 
 def caption(layer: LayerLike) -> str:

@@ -333,7 +333,7 @@ def _canvas_model(name: str = "cnn-bn"):
 
 
 def test_the_committed_examples_are_read_as_their_digit(client):
-    from demo.app import EXAMPLE_PICTURES
+    from demo.tabs.digits import EXAMPLE_PICTURES
 
     assert set(EXAMPLE_PICTURES) == set(EXAMPLE_DIGITS)
     for name, digit in EXAMPLE_DIGITS.items():

@@ -1,0 +1,228 @@
+"""The Digits tab: draw or upload a digit, the top 3, the 28x28 frame the model sees, and the Inside view (every
+layer of the network for this picture, from the model's probe file). API: classify_digit, inspect_digit."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+from PIL import Image, ImageDraw
+
+from demo.components import GuardedSketchpad, UploadedImage, refuse
+from demo.images import NotADigit, to_rgba
+from demo.inside import digit_pictures, layer_json, pictures_html
+from demo.runtime import BadRequest, DigitInside, Zoo
+
+NO_IMAGE = "No image was sent. Upload a picture of one digit (PNG, JPEG, ...)."
+INSIDE_PROMPT = "Draw a digit or upload a picture: every layer of the network will show here."
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"  # the Upload tab's example pictures
+EXAMPLE_PICTURES = {  # file: what it is (in the examples' label)
+    "scan-2.jpg": "a scan", "printed-3.png": "a printed digit", "sketch-5.png": "a sketch",
+    "photo-4.jpg": "a phone photo stored sideways (EXIF orientation 6)",
+}  # fmt: skip
+# Gradio 6.31's Sketchpad opens with no tool selected ("select the draw tool to start"), and its "Clear canvas"
+# deselects the brush again: pick the brush for the user as soon as the canvas is on the page and after every
+# Clear, so the next stroke draws. (The buttons' aria-labels are Gradio's own, in English in every locale.)
+SELECT_BRUSH_JS = """
+() => {
+  const brushSoon = (ms) => {
+    const started = Date.now();
+    const timer = setInterval(() => {
+      const brush = document.querySelector('button[aria-label="Brush"]');
+      if (brush && !brush.classList.contains('highlight')) { brush.click(); clearInterval(timer); }
+      else if (Date.now() - started > ms) { clearInterval(timer); }
+    }, 100);
+  };
+  brushSoon(15000);
+  document.addEventListener('click', (event) => {
+    if (event.target.closest && event.target.closest('button[aria-label="Clear canvas"]')) brushSoon(2000);
+  }, true);
+}
+"""
+
+
+def digits_tab(app: gr.Blocks, zoo: Zoo, file_cache) -> None:
+    """The Digits tab with its events, in `app` (inside its `with gr.Blocks()`); `file_cache`: the app's
+    FileCache (an open page's sketch and upload are kept, a read upload expires)."""
+    digit_models = zoo.digit_models()
+    best = digit_models[0]
+    _warm_up(zoo, best)
+
+    def describe(name: str) -> str:
+        entry = zoo.models[name].entry
+        metrics = entry["metrics"]
+        return f"{name} ({entry['kind']}, {metrics['test_accuracy']:.1%} on the {metrics['dataset']} test split)"
+
+    # ------------------------------------------------------------------ digits
+
+    def classify(image, model: str):
+        """Image (path, Pillow image or numpy array) -> (label, frame, info). Raises NotADigit/BadRequest.
+
+        The demo only decodes the picture to RGBA; the canvas model does the rest (demo/runtime.py)."""
+        started = time.perf_counter()
+        rgba = to_rgba(image)
+        decoded = time.perf_counter() - started
+        confidences, frame, seconds = zoo.classify(model, rgba)
+        info = (f"**{describe(model)}** answered in {seconds * 1e3:.2f} ms, preprocessing included "
+                f"(the canvas model, {rgba.shape[1]}x{rgba.shape[0]} px; decoding {decoded * 1e3:.1f} ms) "
+                f"on {zoo.provider}.")  # fmt: skip
+        return confidences, _frame_picture(frame), info
+
+    def classify_sketch(sketch, model: str):
+        composite = (sketch or {}).get("composite")
+        if composite is None:
+            return None, None, "Draw a digit on the canvas."
+        try:
+            return classify(composite, model)
+        except NotADigit as error:  # in the UI a blank canvas is a state, not an error: say it in place
+            return None, None, str(error)
+        except BadRequest as error:
+            raise refuse(str(error)) from None
+
+    def reclassify(sketch, image: str | None, model: str):
+        """The model changed: answer again for the upload if there is one, else for the sketch."""
+        if image is not None:
+            return classify_digit(image, model)
+        return classify_sketch(sketch, model)
+
+    def classify_digit(image: str | None, model: str = best):
+        """An image file of any size and mode -> top-3 digits with confidences."""
+        if image is None:
+            raise refuse(NO_IMAGE)
+        try:
+            return classify(image, model)
+        except (NotADigit, BadRequest) as error:
+            raise refuse(str(error)) from None
+
+    # ------------------------------------------------------------------ inside the digit models
+
+    def inspect_digit(image: str | None, model: str = best) -> dict:
+        """An image file -> the answer and every layer's output as JSON (the module docstring gives its shape)."""
+        if image is None:
+            raise refuse(NO_IMAGE)
+        try:
+            return _digit_json(zoo.inspect_digit(model, to_rgba(image)))
+        except (NotADigit, BadRequest) as error:
+            raise refuse(str(error)) from None
+
+    def inside_pictures(image, model: str, shown: bool):
+        """The Inside view for a picture (UI only): every layer's picture, and a line about them. Nothing is
+        computed while the accordion is closed."""
+        if not shown:
+            return gr.skip(), gr.skip()
+        if image is None:
+            return "", INSIDE_PROMPT
+        try:
+            inside = zoo.inspect_digit(model, to_rgba(image))
+        except (NotADigit, BadRequest) as error:
+            return "", str(error)
+        note = (f"**{inside.model}**: the frame and its {len(inside.layers) - 1} layers, in the order the network "
+                f"computes them, from `{inside.model}-probe.onnx` ({inside.seconds * 1e3:.1f} ms). Blue is below "
+                "zero, red above; each layer has its own scale, shown under it.")  # fmt: skip
+        if inside.note:
+            note = f"{inside.note} {note}"
+        return pictures_html(digit_pictures(inside.layers, list(inside.confidences))), note
+
+    def inside_sketch(sketch, model: str, shown: bool):
+        return inside_pictures((sketch or {}).get("composite"), model, shown)
+
+    def inside_current(sketch, image: str | None, model: str, shown: bool):
+        """For the upload if there is one, else the sketch (as reclassify chooses)."""
+        return inside_pictures(image, model, shown) if image is not None else inside_sketch(sketch, model, shown)
+
+    with gr.Tab("Digits"):
+        with gr.Row():
+            with gr.Column(scale=3):
+                model = gr.Dropdown(digit_models, value=best, label="model",
+                                    info="digit models in the manifest, most accurate first")  # fmt: skip
+                with gr.Tab("Draw"):
+                    sketch = GuardedSketchpad(
+                        label="Draw a digit", type="numpy", image_mode="RGBA",
+                        canvas_size=(420, 420), layers=False, transforms=(),
+                        brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
+                    )  # fmt: skip
+                with gr.Tab("Upload"):
+                    upload = UploadedImage(label="image", type="filepath", image_mode=None,
+                                           sources=["upload", "clipboard"], height=300)  # fmt: skip
+                    # Not gr.Examples: it sets the image with gr.update(), and Gradio then gives the session a
+                    # new UploadedImage made from its constructor arguments, without `app` and `examples`.
+                    pictures = [str(EXAMPLES / name) for name in EXAMPLE_PICTURES if (EXAMPLES / name).is_file()]
+                    examples = gr.Dataset(components=[upload], samples=[[p] for p in pictures], type="index",
+                                          label="Examples: " + ", ".join(EXAMPLE_PICTURES.values()))  # fmt: skip
+            with gr.Column(scale=2):
+                label = gr.Label(num_top_classes=3, label="prediction")
+                # PNG: the frame's pixels exactly as the model saw them (WebP, Gradio's default, is lossy)
+                frame = gr.Image(label="what the model sees (28x28)", height=180, interactive=False, format="png")
+                info = gr.Markdown("Draw a digit on the canvas, or upload a picture of one.")
+        with gr.Accordion("Inside the network: every layer for this picture", open=True) as inside_box:
+            inside_note = gr.Markdown(INSIDE_PROMPT)
+            # the pictures in the page itself (PNG data: URLs, each at its own size): no files in the cache
+            layer_pictures = gr.HTML()
+        # the Inside pictures are made only while the accordion is open. A hidden checkbox, not gr.State: with
+        # state to clean up, Gradio would hold a heartbeat connection open for every page.
+        inside_shown = gr.Checkbox(value=True, visible=False)
+        inside = [layer_pictures, inside_note]
+        answer = [label, frame, info]
+        sketch.change(classify_sketch, [sketch, model], answer, api_name=False, trigger_mode="always_last",
+                      show_progress="hidden").success(
+            inside_sketch, [sketch, model, inside_shown], inside, api_name=False, trigger_mode="always_last",
+            show_progress="hidden")  # fmt: skip
+        # .upload, not .change: clearing the image is not a request to classify nothing. The Inside pictures
+        # follow as their own request (the page asks for them), so classify_digit's cost is its own.
+        upload.upload(file_cache.reads_upload(classify_digit), [upload, model], answer,
+                      api_name="classify_digit").success(
+            inside_pictures, [upload, model, inside_shown], inside, api_name=False)  # fmt: skip
+        examples.click(lambda k: pictures[k], examples, upload, api_name=False, queue=False).success(
+            classify_digit, [upload, model], answer, api_name=False).success(
+            inside_pictures, [upload, model, inside_shown], inside, api_name=False)  # fmt: skip
+        upload.clear(lambda: (None, None, "Draw a digit on the canvas, or upload a picture of one.", "",
+                              INSIDE_PROMPT), None, answer + inside, api_name=False)  # fmt: skip
+        model.change(reclassify, [sketch, upload, model], answer, api_name=False).success(
+            inside_current, [sketch, upload, model, inside_shown], inside, api_name=False)  # fmt: skip
+        inside_box.expand(lambda: True, None, inside_shown, api_name=False, queue=False).success(
+            inside_current, [sketch, upload, model, inside_shown], inside, api_name=False)  # fmt: skip
+        inside_box.collapse(lambda: False, None, inside_shown, api_name=False, queue=False)
+        # cached files expire soon after use (FileCache); an open page's current sketch and upload stay
+        for drawn_or_uploaded in (sketch.change, upload.upload):
+            drawn_or_uploaded(file_cache.keep, [sketch, upload], None, preprocess=False, queue=False,
+                              api_name=False, show_progress="hidden")  # fmt: skip
+        # API only: every layer as JSON (a hidden button: nothing on the page calls it)
+        layers_json = gr.JSON(visible=False)
+        gr.Button(visible=False).click(file_cache.reads_upload(inspect_digit), [upload, model], layers_json,
+                                       api_name="inspect_digit")  # fmt: skip
+    upload.app = sketch.app = app
+    # the example pictures as Gradio cached them: read as uploads are, and never swept from the cache
+    upload.examples = frozenset(os.path.abspath(_cached(upload, picture)) for picture in pictures)
+    upload.keep_in_cache.update(upload.examples)
+
+
+def _frame_picture(frame: np.ndarray) -> np.ndarray:
+    """The 28x28 frame, 6x larger with visible pixels, for the UI."""
+    return np.kron((frame * 255).astype(np.uint8), np.ones((6, 6), dtype=np.uint8))
+
+
+def _cached(component: gr.components.Component, path: str) -> str:
+    """Where Gradio caches the file at `path` when `component` outputs it (the path the page then sends back)."""
+    from gradio import processing_utils
+
+    data = component.postprocess(path).model_dump()
+    return processing_utils.move_files_to_cache(data, component, postprocess=True)["path"]
+
+
+def _digit_json(inside: DigitInside) -> dict:
+    return {"model": inside.model, "asked": inside.asked, "note": inside.note, "label": inside.label,
+            "confidences": inside.confidences, "layers": [layer_json(layer) for layer in inside.layers]}  # fmt: skip
+
+
+def _warm_up(zoo: Zoo, model: str) -> None:
+    """One sketch through the default canvas and probe models at start-up: the first run of a session pays
+    one-time costs."""
+    canvas = Image.new("RGBA", (420, 420), (0, 0, 0, 0))
+    ImageDraw.Draw(canvas).line([(120, 100), (300, 100), (200, 330)], fill=(0, 0, 0, 255), width=18)
+    zoo.classify(model, np.asarray(canvas))
+    with contextlib.suppress(BadRequest):  # a manifest without probes still serves
+        zoo.inspect_digit(model, np.asarray(canvas))
