@@ -133,6 +133,7 @@ class Zoo:
             path = manifest.checked_file(entry, self.models_dir)
             session = ort.InferenceSession(str(path), session_options(), providers=self.providers)
             self.models[entry["name"]] = Model(entry, session)
+        self._weights: dict[str, dict[str, np.ndarray]] = {}
         self.provider = self.models[next(iter(self.models))].session.get_providers()[0] if self.models else "none"
 
     # ------------------------------------------------------------------ lists for the UI
@@ -195,6 +196,27 @@ class Zoo:
         elapsed = time.perf_counter() - started
         confidences = _confidences(probe.entry["labels"], *(outputs[k] for k in ("probabilities", "ink", "contrast")))
         return DigitInside(float_name, name, note, confidences, _layers(probe, outputs), elapsed)
+
+    def weights(self, name: str) -> dict[str, np.ndarray]:
+        """The weights of a probed model (`<name>-probe`'s side file, sha256-checked), by PyTorch's parameter
+        names, each in its shape (float32): what the Inside view's worked sums multiply. Read once, then kept."""
+        cached = self._weights.get(name)
+        if cached is not None:
+            return cached
+        probe = self.models.get(f"{name}-probe")
+        side = probe.entry.get("weights") if probe is not None else None
+        if side is None:
+            raise BadRequest(f"{name} has no weights file in the manifest (a probe model's `weights`).")
+        data = manifest.checked_file(side, self.models_dir).read_bytes()
+        dtype = np.dtype(side.get("dtype", "float32")).newbyteorder(
+            "<" if side.get("byte_order", "little") == "little" else ">"
+        )
+        tensors = {
+            key: np.frombuffer(data, dtype, t["length"], t["offset"]).astype(np.float32).reshape(t["shape"])
+            for key, t in side["tensors"].items()
+        }
+        self._weights[name] = tensors
+        return tensors
 
     def probed(self, task: str) -> list[str]:
         """The models of `task` that have a probe model (what the Inside view can show)."""

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
+import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 import gradio as gr
@@ -13,12 +16,13 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from demo.components import GuardedSketchpad, UploadedImage, refuse
+from demo.explain import explain_cell
 from demo.images import NotADigit, to_rgba
-from demo.inside import digit_pictures, layer_json, pictures_html
+from demo.inside import cell_at, cell_box, digit_figures, figures_html, labelled, layer_json
 from demo.runtime import BadRequest, DigitInside, Zoo
+from demo.strings import language, say
 
 NO_IMAGE = "No image was sent. Upload a picture of one digit (PNG, JPEG, ...)."
-INSIDE_PROMPT = "Draw a digit or upload a picture: every layer of the network will show here."
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"  # the Upload tab's example pictures
 EXAMPLE_PICTURES = {  # file: what it is (in the examples' label)
     "scan-2.jpg": "a scan", "printed-3.png": "a printed digit", "sketch-5.png": "a sketch",
@@ -43,6 +47,68 @@ SELECT_BRUSH_JS = """
   }, true);
 }
 """
+
+
+RECENT = 64  # Inside views kept for their cells to be picked (~0.3 MB each for cnn-bn); older ones are redrawn
+# A click on a layer's picture: the cell under the pointer (in the picture's own pixels) worked out on the server
+# (explain_pick), written right under that layer, with a marker on the cell. Redone for the same cell when the
+# picture changes (a new stroke), so the sum follows the drawing.
+PICK_JS = """
+let pinned = null;
+async function pick(img, x, y) {
+  const box = img.getBoundingClientRect();
+  const holder = img.closest('.inside-layers');
+  const answer = await server.explain_pick({token: holder.dataset.token, layer: Number(img.dataset.layer), x, y});
+  element.querySelectorAll('.cell-sum, .marker').forEach((node) => node.remove());
+  if (!answer || !answer.html) return;
+  pinned = {layer: img.dataset.layer, x, y};
+  const figure = img.closest('figure');
+  figure.insertAdjacentHTML('afterend', answer.html);
+  if (answer.box) {
+    const scale = img.clientWidth / img.naturalWidth;
+    const marker = document.createElement('div');
+    marker.className = 'marker';
+    const [left, top, width, height] = answer.box;
+    Object.assign(marker.style, {left: `${left * scale - 2}px`, top: `${top * scale - 2}px`,
+      width: `${width * scale + 4}px`, height: `${height * scale + 4}px`});
+    img.parentElement.appendChild(marker);
+  }
+}
+element.addEventListener('click', (event) => {
+  const img = event.target.closest && event.target.closest('img[data-layer]');
+  if (!img) return;
+  const box = img.getBoundingClientRect();
+  const x = (event.clientX - box.left) * img.naturalWidth / box.width;
+  const y = (event.clientY - box.top) * img.naturalHeight / box.height;
+  pick(img, x, y);
+});
+watch('value', () => {
+  if (pinned === null) return;
+  const img = element.querySelector(`img[data-layer="${pinned.layer}"]`);
+  if (img) pick(img, pinned.x, pinned.y); else pinned = null;
+});
+"""
+
+
+class Recent:
+    """The last RECENT Inside views (DigitInside), each under a random token that the page sends back."""
+
+    def __init__(self, capacity: int = RECENT):
+        self.capacity = capacity
+        self.items: OrderedDict[str, DigitInside] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def add(self, inside: DigitInside) -> str:
+        token = secrets.token_urlsafe(12)
+        with self.lock:
+            self.items[token] = inside
+            while len(self.items) > self.capacity:
+                self.items.popitem(last=False)
+        return token
+
+    def get(self, token: str) -> DigitInside | None:
+        with self.lock:
+            return self.items.get(token)
 
 
 def digits_tab(app: gr.Blocks, zoo: Zoo, file_cache) -> None:
@@ -109,30 +175,63 @@ def digits_tab(app: gr.Blocks, zoo: Zoo, file_cache) -> None:
         except (NotADigit, BadRequest) as error:
             raise refuse(str(error)) from None
 
-    def inside_pictures(image, model: str, shown: bool):
+    picked = Recent()  # the Inside views shown lately, by token: a click on a cell is worked out from them
+
+    def inside_pictures(image, model: str, shown: bool, request: gr.Request | None = None):
         """The Inside view for a picture (UI only): every layer's picture, and a line about them. Nothing is
         computed while the accordion is closed."""
         if not shown:
             return gr.skip(), gr.skip()
+        lang = language(request)
         if image is None:
-            return "", INSIDE_PROMPT
+            return "", say(lang, "inside.prompt")
         try:
             inside = zoo.inspect_digit(model, to_rgba(image))
         except (NotADigit, BadRequest) as error:
             return "", str(error)
-        note = (f"**{inside.model}**: the frame and its {len(inside.layers) - 1} layers, in the order the network "
-                f"computes them, from `{inside.model}-probe.onnx` ({inside.seconds * 1e3:.1f} ms). Blue is below "
-                "zero, red above; each layer has its own scale, shown under it.")  # fmt: skip
-        if inside.note:
-            note = f"{inside.note} {note}"
-        return pictures_html(digit_pictures(inside.layers, list(inside.confidences))), note
+        note = say(lang, "inside.note", model=inside.model, n=len(inside.layers) - 1, ms=inside.seconds * 1e3)
+        if inside.model != inside.asked:
+            note = f"{say(lang, 'inside.int8', asked=inside.asked, model=inside.model)} {note}"
+        figures = digit_figures(inside.layers, list(inside.confidences), lang)
+        token = picked.add(inside)
+        return figures_html(figures, say(lang, "layer.pick"), token), note
 
-    def inside_sketch(sketch, model: str, shown: bool):
-        return inside_pictures((sketch or {}).get("composite"), model, shown)
+    def explain_pick(data, request: gr.Request | None = None) -> dict:
+        """A click on a layer's picture ({token, layer, x, y}: the picture's own pixels) -> the cell's worked sum
+        as HTML and where its marker goes ({html, box: [left, top, width, height]}; html only if none)."""
+        lang = language(request)
+        try:
+            token, i, px, py = str(data["token"]), int(data["layer"]), float(data["x"]), float(data["y"])
+        except (KeyError, TypeError, ValueError):
+            return {"html": "", "box": None}
+        inside = picked.get(token)
+        if inside is None or not 0 <= i < len(inside.layers):
+            return {"html": f'<div class="cell-sum"><p>{say(lang, "cell.gone")}</p></div>', "box": None}
+        layer = inside.layers[i]
+        labels = list(inside.confidences)
+        cell = cell_at(layer, px, py, labelled(layer, labels))
+        if cell is None:
+            return {"html": f'<div class="cell-sum"><p>{say(lang, "cell.none")}</p></div>', "box": None}
+        try:
+            weights = zoo.weights(inside.model)
+        except BadRequest:
+            weights = None
+        text = explain_cell(inside.layers, i, *cell, weights, lang)
+        return {"html": text, "box": cell_box(layer, *cell, labelled(layer, labels))}
 
-    def inside_current(sketch, image: str | None, model: str, shown: bool):
+    def inside_sketch(sketch, model: str, shown: bool, request: gr.Request | None = None):
+        return inside_pictures((sketch or {}).get("composite"), model, shown, request)
+
+    def drawn(sketch, model: str, shown: bool, request: gr.Request):
+        """A stroke on the canvas: the answer and the Inside view in one request (a second event would make
+        the page encode and upload the drawing again before it could start)."""
+        return *classify_sketch(sketch, model), *inside_sketch(sketch, model, shown, request)
+
+    def inside_current(sketch, image: str | None, model: str, shown: bool, request: gr.Request):
         """For the upload if there is one, else the sketch (as reclassify chooses)."""
-        return inside_pictures(image, model, shown) if image is not None else inside_sketch(sketch, model, shown)
+        if image is not None:
+            return inside_pictures(image, model, shown, request)
+        return inside_sketch(sketch, model, shown, request)
 
     with gr.Tab("Digits"):
         with gr.Row():
@@ -159,18 +258,16 @@ def digits_tab(app: gr.Blocks, zoo: Zoo, file_cache) -> None:
                 frame = gr.Image(label="what the model sees (28x28)", height=180, interactive=False, format="png")
                 info = gr.Markdown("Draw a digit on the canvas, or upload a picture of one.")
         with gr.Accordion("Inside the network: every layer for this picture", open=True) as inside_box:
-            inside_note = gr.Markdown(INSIDE_PROMPT)
+            inside_note = gr.Markdown(say("en", "inside.prompt"))
             # the pictures in the page itself (PNG data: URLs, each at its own size): no files in the cache
-            layer_pictures = gr.HTML()
+            layer_pictures = gr.HTML(js_on_load=PICK_JS, server_functions=[explain_pick])
         # the Inside pictures are made only while the accordion is open. A hidden checkbox, not gr.State: with
         # state to clean up, Gradio would hold a heartbeat connection open for every page.
         inside_shown = gr.Checkbox(value=True, visible=False)
         inside = [layer_pictures, inside_note]
         answer = [label, frame, info]
-        sketch.change(classify_sketch, [sketch, model], answer, api_name=False, trigger_mode="always_last",
-                      show_progress="hidden").success(
-            inside_sketch, [sketch, model, inside_shown], inside, api_name=False, trigger_mode="always_last",
-            show_progress="hidden")  # fmt: skip
+        sketch.change(drawn, [sketch, model, inside_shown], answer + inside, api_name=False,
+                      trigger_mode="always_last", show_progress="hidden")  # fmt: skip
         # .upload, not .change: clearing the image is not a request to classify nothing. The Inside pictures
         # follow as their own request (the page asks for them), so classify_digit's cost is its own.
         upload.upload(file_cache.reads_upload(classify_digit), [upload, model], answer,
@@ -180,7 +277,7 @@ def digits_tab(app: gr.Blocks, zoo: Zoo, file_cache) -> None:
             classify_digit, [upload, model], answer, api_name=False).success(
             inside_pictures, [upload, model, inside_shown], inside, api_name=False)  # fmt: skip
         upload.clear(lambda: (None, None, "Draw a digit on the canvas, or upload a picture of one.", "",
-                              INSIDE_PROMPT), None, answer + inside, api_name=False)  # fmt: skip
+                              say("en", "inside.prompt")), None, answer + inside, api_name=False)  # fmt: skip
         model.change(reclassify, [sketch, upload, model], answer, api_name=False).success(
             inside_current, [sketch, upload, model, inside_shown], inside, api_name=False)  # fmt: skip
         inside_box.expand(lambda: True, None, inside_shown, api_name=False, queue=False).success(

@@ -10,8 +10,11 @@ import gradio as gr
 import numpy as np
 
 from demo.components import CheckedSlider, ExactNumber, refuse
-from demo.inside import layer_json, pictures_html, text_heat_maps
+from demo.inside import figures_html, layer_json, text_figures
+from demo.inside import shown as shown_character
 from demo.runtime import MAX_GENERATE, MAX_SEED, MAX_TEMPERATURE, MAX_TEXT, BadRequest, TextInside, Zoo
+from demo.strings import language, say
+from zoo.corpora import CORPORA
 
 EXAMPLE_TEXTS = [  # (model, text): each model's own kind of text
     ("hihello", "hihell"), ("charseq", "if you wan"), ("longseq", "if you want to build a ship"),
@@ -58,14 +61,20 @@ def text_tab(app: gr.Blocks, zoo: Zoo) -> None:
         except BadRequest as error:
             raise refuse(str(error)) from None
 
-    def hidden_states(model: str, text: str):
-        """The heat map of every RNN/GRU layer's hidden state (UI only)."""
+    def hidden_states(model: str, text: str, request: gr.Request | None = None):
+        """The heat map of every RNN/GRU layer's hidden state, and the cross-entropy per character where the
+        text is a part of the model's training text (UI only)."""
         try:
             inside = zoo.inspect_text(model, text)
         except BadRequest:
             return ""  # predict_text has said what is wrong
-        pictures = text_heat_maps(inside.layers, inside.text, inside.predicted, inside.vocab)
-        return pictures_html([(picture, f"{model}: {caption}") for picture, caption in pictures])
+        lang = language(request)
+        figures = text_figures(inside.layers, inside.text, inside.predicted, inside.vocab, lang)
+        for figure in figures:
+            figure.title = f"{model}: {figure.title}"
+        probabilities = next(layer.values for layer in inside.layers if layer.name == "probabilities")
+        corpus = zoo.models[model].entry["metrics"].get("dataset", "")
+        return figures_html(figures) + _cross_entropy(model, text, probabilities, inside.vocab, corpus, lang)
 
     def fitting_text(model: str, text: str):
         """The model changed: keep the text if the model knows all its characters (left as it is: an example
@@ -140,11 +149,44 @@ def _prediction_table(text: str, predicted: str, probabilities: np.ndarray, voca
     for t in range(shown):
         rows = "".join(
             f'<div style="background:rgba(37,99,235,{probabilities[t, k]:.2f});padding:1px 3px">'
-            f"{html.escape(repr(vocab[k])[1:-1])} {probabilities[t, k]:.2f}</div>"
+            f"{html.escape(shown_character(vocab[k]))} {probabilities[t, k]:.2f}</div>"
             for k in order[t]
         )
         cells.append(
-            f'<td style="vertical-align:top;text-align:center;white-space:nowrap"><b>{html.escape(repr(text[t])[1:-1])}</b>{rows}</td>'
+            f'<td style="vertical-align:top;text-align:center;white-space:nowrap"><b>{html.escape(shown_character(text[t]))}</b>{rows}</td>'
         )
     more = f"<p>(first {shown} of {len(text)} positions)</p>" if shown < len(text) else ""
     return f'<div style="overflow-x:auto"><table style="font-family:monospace;font-size:12px"><tr>{"".join(cells)}</tr></table></div>{more}'
+
+
+def _cross_entropy(model: str, text: str, probabilities: np.ndarray, vocab: list[str], corpus: str, lang: str) -> str:
+    """The lecture's loss per character, −log p(the true next character), where the text is a part of the
+    model's training text (so each character has a true next one); else a line that says what to type."""
+    training = CORPORA.get(corpus, "")
+    start = training.find(text) if training else -1
+    if start < 0 or not text:
+        example = training[:20] if training else ""
+        return f"<p>{html.escape(say(lang, 'text.ce_none', model=model, example=repr(example)))}</p>"
+    targets = training[start + 1 : start + len(text) + 1]  # the last character may have no next one
+    rows = {"read": [], "true": [], "p": [], "loss": []}
+    losses = []
+    for t, target in enumerate(targets):
+        p = float(probabilities[t, vocab.index(target)])
+        loss = -np.log(p) if p > 0 else np.inf
+        losses.append(loss)
+        rows["read"].append(shown_character(text[t]))
+        rows["true"].append(shown_character(target))
+        rows["p"].append(f"{p:.3f}")
+        rows["loss"].append(f"{loss:.3f}")
+    shown = min(len(losses), 80)
+    table = "".join(
+        f"<tr><th>{html.escape(say(lang, 'text.' + key))}</th>"
+        + "".join(f"<td>{html.escape(v)}</td>" for v in values[:shown])
+        + "</tr>"
+        for key, values in rows.items()
+    )
+    mean = say(lang, "text.mean", n=len(losses), loss=f"{float(np.mean(losses)):.4f}")
+    return (f'<div class="cross-entropy"><p><b>{html.escape(say(lang, "text.ce_title"))}</b></p>'
+            f"<p>{html.escape(say(lang, 'text.ce_note', model=model))}</p>"
+            f'<div style="overflow-x:auto"><table style="font-family:monospace;font-size:12px;text-align:center">'
+            f"{table}</table></div><p>{html.escape(mean)}</p></div>")  # fmt: skip

@@ -1,0 +1,188 @@
+"""Every sentence the demo shows, one table per language (English, Korean), in the lectures' own terms.
+
+Two uses of one table:
+- the labels of the page (tabs, buttons, fields, fixed notes) go through Gradio's I18n (`i18n("key")`): the
+  browser's language picks the table;
+- what the server writes per request (answers, notes, the worked sums, messages and errors) is formatted
+  from the same table in the language the request prefers (`say(lang, "key", **values)`, `language(request)`).
+Model names, numbers and code (W_xh, h_t, tanh) stay as they are in both languages.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+LANGUAGES = ("en", "ko")
+
+EN: dict[str, str] = {
+    # ------------------------------------------------------------------ the Inside view: layers
+    "layer.conv": "{n} kernels (filters) of {cin}×{k}×{k}, each makes one map; stride {s}, padding {p}",
+    "layer.pool": "max pooling: the largest value of each {k}×{k} window, channel by channel; stride {s}",
+    "layer.size": "output size = (input − kernel + 2·padding) / stride + 1 = ({n} − {k} + 2·{p}) / {s} + 1 = {out}",
+    "layer.size_floor": "{exact}, rounded down: {out}",
+    "layer.bn": "BatchNorm, per channel: (x − running mean) / √(running var + ε) · γ + β (γ, β: the module's weight "
+    "and bias; mean and var: kept from training)",
+    "layer.relu": "ReLU: max(0, x), every negative value becomes 0",
+    "layer.linear": "W·x + b: each of the {n} units weighs all {m} values before it{flat}",
+    "layer.flat": " ({shape}, flattened)",
+    "layer.softmax": "softmax: e^z / Σ e^z over the logits, probabilities that add up to 1",
+    "layer.input": "the 28×28 frame the network sees: 0 is background, 1 is ink",
+    "layer.scale": "colour scale, one for all {n} {what}: blue < 0 < red",
+    "layer.scale1": "colour scale: blue < 0 < red",
+    "layer.channels": "channels",
+    "layer.units": "units",
+    "layer.pick": "Click (or tap) any cell of a layer: its value is worked out below the layer, with the model's "
+    "own numbers.",
+    "inside.note": "**{model}**: the frame and its {n} layers, in the order the network computes them, from "
+    "`{model}-probe.onnx` ({ms:.1f} ms). Blue is below zero, red above; each layer has its own scale.",
+    "inside.prompt": "Draw a digit or upload a picture: every layer of the network will show here.",
+    "inside.int8": "The Inside view shows float models: {asked} is {model} quantised to INT8, so these are "
+    "{model}'s layers and answer.",
+    # ------------------------------------------------------------------ the Inside view: text
+    "text.title": "hidden state, {units} units × {n} characters",
+    "text.bias": "b = b_ih + b_hh: PyTorch keeps two biases, and their sum is the lecture's b",
+    "text.gru1": "h_t = (1 − z_t)·n_t + z_t·h_t−1, z_t the update gate, and the candidate",
+    "text.gru2": "n_t = tanh(W_in x_t + b_in + r_t·(W_hn h_t−1 + b_hn)), r_t the reset gate",
+    "text.columns": "a column is h_t, the hidden state after reading the character above it (top row); a row is "
+    "a unit; the bottom row is the next character predicted",
+    "text.output": "hidden size = vocabulary size ({units}): this hidden state is the output itself, the logits "
+    "(row c scores character c as the next one)",
+    "text.first": "the first {t} of {n} characters",
+    "text.scale": "fixed scale: a hidden state lies between −1 and 1",
+    "text.ce_title": "Cross-entropy per character (CrossEntropyLoss, the loss the lecture prints while training)",
+    "text.ce_note": "The text is part of {model}'s training text, so every character has a true next one: the loss "
+    "at a character is −log p(the true next character).",
+    "text.ce_none": "Cross-entropy needs the true next characters: type a part of {model}'s training text "
+    "(e.g. {example}) to see it per character.",
+    "text.read": "reads",
+    "text.true": "true next",
+    "text.p": "p(true)",
+    "text.loss": "−log p",
+    "text.mean": "mean over the {n} characters: {loss}",
+    # ------------------------------------------------------------------ a picked cell's worked sum
+    "cell.where_map": "{layer}[channel {c}, row {y}, column {x}] = {v}",
+    "cell.where_unit": "{layer}[{c}] = {v}",
+    "cell.input": "A pixel of the 28×28 frame: 0 is background, 1 is ink (white on black, as in MNIST).",
+    "cell.conv": "A {k}×{k} kernel slides over {what} (stride {s}, padding {p}): this cell is its window at rows "
+    "{y0}..{y1}, columns {x0}..{x1}.",
+    "cell.conv_frame": "the frame",
+    "cell.conv_channels": "all {n} channels of {layer}",
+    "cell.padding": "The window reaches past the picture's edge: the padding there counts as 0.",
+    "cell.patch": "input × kernel",
+    "cell.patch_channel": "channel {c} of {layer} (the largest share): input × kernel",
+    "cell.channels": "Every channel's {k}×{k} sum, largest first: {shares} = {total}",
+    "cell.more": "… ({n} more)",
+    "cell.bias": "{total} {bias} (bias) = {sum}   (the model computed {v})",
+    "cell.bn": "{layer} (BatchNorm, channel {c}): (x − mean) / √(var + ε) × γ + β",
+    "cell.then_relu": "then {layer} (ReLU): max(0, {x}) = {v}",
+    "cell.relu": "ReLU: max(0, {x}) = {v}",
+    "cell.pool": "The {k}×{k} window of {layer}, channel {c}, rows {y0}..{y1}, columns {x0}..{x1}:",
+    "cell.window": "the window (the winner in bold)",
+    "cell.linear": "A weighted sum of all {n} values of {layer} (flattened), plus a bias. The largest terms:",
+    "cell.terms": "… Σ of {n} terms = {total}",
+    "cell.softmax": "softmax: p_k = exp(logit_k) / Σ exp(logit_j) (exp taken after subtracting the largest logit, "
+    "which changes nothing)",
+    "cell.digit": "digit",
+    "cell.logit": "logit",
+    "cell.ce": "cross-entropy if the answer is {k}: −log p({k}) = −log {p} = {loss}",
+    "cell.no_ink": "(no ink: the canvas model answers all zeros; the layers show the empty frame)",
+    "cell.gone": "This picture is no longer on the server: draw or upload it again, then pick a cell.",
+    "cell.none": "Pick a cell inside a layer's maps.",
+    "cell.no_weights": "{model} has no weights file in the manifest: its worked sums cannot be shown.",
+}
+
+KO: dict[str, str] = {
+    "layer.conv": "{cin}×{k}×{k} 커널(필터) {n}개, 커널마다 맵 하나; 스트라이드 {s}, 패딩 {p}",
+    "layer.pool": "최대 풀링: 채널마다 {k}×{k} 창에서 가장 큰 값; 스트라이드 {s}",
+    "layer.size": "출력 크기 = (입력 − 커널 + 2·패딩) / 스트라이드 + 1 = ({n} − {k} + 2·{p}) / {s} + 1 = {out}",
+    "layer.size_floor": "{exact}, 내림: {out}",
+    "layer.bn": "배치 정규화, 채널마다: (x − 이동 평균) / √(이동 분산 + ε) · γ + β (γ, β: 모듈의 weight와 bias; "
+    "평균과 분산: 학습 때 모아 둔 값)",
+    "layer.relu": "ReLU: max(0, x), 음수는 모두 0이 됩니다",
+    "layer.linear": "W·x + b: {n}개 유닛이 각각 앞 층의 값 {m}개 전부에 가중치를 곱해 더합니다{flat}",
+    "layer.flat": " ({shape}, 펼친 것)",
+    "layer.softmax": "소프트맥스: 로짓에 대해 e^z / Σ e^z, 더하면 1이 되는 확률",
+    "layer.input": "신경망이 보는 28×28 프레임: 0은 배경, 1은 잉크",
+    "layer.scale": "색 척도, {what} {n}개 모두 하나: 파랑 < 0 < 빨강",
+    "layer.scale1": "색 척도: 파랑 < 0 < 빨강",
+    "layer.channels": "채널",
+    "layer.units": "유닛",
+    "layer.pick": "층의 아무 칸이나 클릭(또는 탭)하세요: 그 값이 모델의 실제 숫자로 층 바로 아래에 계산됩니다.",
+    "inside.note": "**{model}**: 프레임과 층 {n}개, 신경망이 계산하는 순서대로 (`{model}-probe.onnx`, {ms:.1f} ms). "
+    "파랑은 0보다 작고 빨강은 큽니다; 층마다 척도가 따로 있습니다.",
+    "inside.prompt": "숫자를 그리거나 사진을 올리세요: 신경망의 모든 층이 여기에 나타납니다.",
+    "inside.int8": "안쪽 보기는 부동소수점 모델을 보여 줍니다: {asked}는 {model}을 INT8로 양자화한 것이라, "
+    "여기 보이는 층과 답은 {model}의 것입니다.",
+    "text.title": "은닉 상태, 유닛 {units}개 × 문자 {n}개",
+    "text.bias": "b = b_ih + b_hh: PyTorch는 편향을 둘로 나눠 두며, 그 합이 강의의 b입니다",
+    "text.gru1": "h_t = (1 − z_t)·n_t + z_t·h_t−1, z_t는 업데이트 게이트, 후보 상태는",
+    "text.gru2": "n_t = tanh(W_in x_t + b_in + r_t·(W_hn h_t−1 + b_hn)), r_t는 리셋 게이트",
+    "text.columns": "열 하나가 h_t, 위의 문자(맨 윗줄)를 읽은 뒤의 은닉 상태입니다; 행 하나가 유닛; 맨 아랫줄은 "
+    "예측한 다음 문자입니다",
+    "text.output": "은닉 크기 = 어휘 크기 ({units}): 이 은닉 상태가 곧 출력인 로짓입니다 (행 c는 문자 c가 다음에 올 점수)",
+    "text.first": "문자 {n}개 중 처음 {t}개",
+    "text.scale": "고정 척도: 은닉 상태는 −1과 1 사이에 있습니다",
+    "text.ce_title": "문자마다 교차 엔트로피 (CrossEntropyLoss, 강의에서 학습하며 출력하는 손실)",
+    "text.ce_note": "이 텍스트는 {model}의 학습 텍스트의 일부라서 문자마다 정답인 다음 문자가 있습니다: "
+    "그 문자의 손실은 −log p(정답 다음 문자)입니다.",
+    "text.ce_none": "교차 엔트로피에는 정답인 다음 문자가 필요합니다: {model}의 학습 텍스트 일부(예: {example})를 "
+    "입력하면 문자마다 보입니다.",
+    "text.read": "읽은 문자",
+    "text.true": "정답 다음 문자",
+    "text.p": "p(정답)",
+    "text.loss": "−log p",
+    "text.mean": "문자 {n}개의 평균: {loss}",
+    "cell.where_map": "{layer}[채널 {c}, 행 {y}, 열 {x}] = {v}",
+    "cell.where_unit": "{layer}[{c}] = {v}",
+    "cell.input": "28×28 프레임의 한 픽셀: 0은 배경, 1은 잉크 (MNIST처럼 검은 바탕에 흰 글씨).",
+    "cell.conv": "{k}×{k} 커널이 {what} 위를 움직입니다 (스트라이드 {s}, 패딩 {p}): 이 칸은 행 {y0}..{y1}, "
+    "열 {x0}..{x1}의 창입니다.",
+    "cell.conv_frame": "프레임",
+    "cell.conv_channels": "{layer}의 채널 {n}개 전부",
+    "cell.padding": "창이 그림 가장자리를 넘어갑니다: 그곳은 패딩으로 0입니다.",
+    "cell.patch": "입력 × 커널",
+    "cell.patch_channel": "{layer}의 채널 {c} (가장 큰 몫): 입력 × 커널",
+    "cell.channels": "채널마다 {k}×{k} 합, 큰 것부터: {shares} = {total}",
+    "cell.more": "… (그 밖에 {n}개)",
+    "cell.bias": "{total} {bias} (편향) = {sum}   (모델이 계산한 값 {v})",
+    "cell.bn": "{layer} (배치 정규화, 채널 {c}): (x − 평균) / √(분산 + ε) × γ + β",
+    "cell.then_relu": "이어서 {layer} (ReLU): max(0, {x}) = {v}",
+    "cell.relu": "ReLU: max(0, {x}) = {v}",
+    "cell.pool": "{layer}의 채널 {c}, 행 {y0}..{y1}, 열 {x0}..{x1}의 {k}×{k} 창:",
+    "cell.window": "창 (굵은 글씨가 최댓값)",
+    "cell.linear": "{layer}의 값 {n}개 전부(펼친 것)의 가중합에 편향을 더합니다. 가장 큰 항:",
+    "cell.terms": "… 항 {n}개의 합 Σ = {total}",
+    "cell.softmax": "소프트맥스: p_k = exp(logit_k) / Σ exp(logit_j) (가장 큰 로짓을 뺀 뒤 exp를 취해도 결과는 같습니다)",
+    "cell.digit": "숫자",
+    "cell.logit": "로짓",
+    "cell.ce": "정답이 {k}이면 교차 엔트로피: −log p({k}) = −log {p} = {loss}",
+    "cell.no_ink": "(잉크 없음: 캔버스 모델의 답은 모두 0이고, 층은 빈 프레임을 보여 줍니다)",
+    "cell.gone": "이 그림은 이제 서버에 없습니다: 다시 그리거나 올린 뒤 칸을 고르세요.",
+    "cell.none": "층의 맵 안에서 칸을 고르세요.",
+    "cell.no_weights": "{model}은 매니페스트에 가중치 파일이 없어 계산 과정을 보여 줄 수 없습니다.",
+}
+
+TABLES = {"en": EN, "ko": KO}
+
+
+def say(lang: str, key: str, **values) -> str:
+    """The sentence `key` in `lang` (English where the language is not served), with `values` filled in."""
+    return TABLES.get(lang, EN)[key].format(**values)
+
+
+def language(request: gr.Request | None) -> str:
+    """The language a request prefers among those served (its Accept-Language), else English."""
+    header = ""
+    if request is not None:
+        headers = getattr(request, "headers", None) or {}
+        header = headers.get("accept-language", "") if hasattr(headers, "get") else ""
+    for part in header.split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in TABLES:
+            return code
+    return "en"
+
+
+def i18n() -> gr.I18n:
+    """The tables for Gradio's I18n (the page's labels, translated in the browser)."""
+    return gr.I18n(**TABLES)
