@@ -32,6 +32,7 @@ from starlette.middleware import Middleware
 from demo.components import refuse
 from demo.guard import BodyLimit, explain_refusals, return_memory_to_the_system
 from demo.runtime import Zoo
+from demo.strings import english, i18n, label
 from demo.tabs.digits import SELECT_BRUSH_JS, digits_tab
 from demo.tabs.points import points_tab
 from demo.tabs.text import text_tab
@@ -59,7 +60,7 @@ def launch_options(models_dir: str | Path = "models") -> dict:
     from demo.web import routes
 
     # js= belongs to launch() since Gradio 6 (in gr.Blocks it is deprecated)
-    return {"max_file_size": MAX_UPLOAD, "js": SELECT_BRUSH_JS, "state_session_capacity": SESSIONS,
+    return {"max_file_size": MAX_UPLOAD, "js": SELECT_BRUSH_JS, "state_session_capacity": SESSIONS, "i18n": i18n(),
             "app_kwargs": {"routes": routes(models_dir), "middleware": [Middleware(BodyLimit)]}}  # fmt: skip
 
 
@@ -178,11 +179,8 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
 
     file_cache = FileCache()
     # No usage analytics: the demo may run offline or behind a firewall, and does not phone home.
-    with gr.Blocks(title="lecture-zoo: digits, text, points on ONNX Runtime", analytics_enabled=False) as app:
-        gr.Markdown(
-            "# lecture-zoo\nThe lectures' models (MNIST CNNs, hihello/charseq/longseq RNNs, the circles net), "
-            f"served from verified ONNX files by ONNX Runtime ({zoo.provider}). No PyTorch at serving time."
-        )
+    with gr.Blocks(title=label("app.title"), analytics_enabled=False) as app:
+        gr.Markdown(label("app.header"))
         digits_tab(app, zoo, file_cache)
         text_tab(app, zoo)
         points_tab(zoo)
@@ -281,7 +279,7 @@ def allow_optional_inputs(app: gr.Blocks, optional: dict[str, int]) -> None:
         if may_leave_out and required <= len(inputs) < wanted:
             inputs.extend([None] * (wanted - len(inputs)))  # the same list Gradio preprocesses next
         elif may_leave_out and len(inputs) < required:
-            names = [getattr(b, "label", None) or type(b).__name__.lower() for b in block_fn.inputs]
+            names = [english(getattr(b, "label", None) or type(b).__name__.lower()) for b in block_fn.inputs]
             raise refuse(f"{block_fn.api_name} takes {required} inputs ({', '.join(names[:required])}); the "
                            f"request sent {len(inputs)}. Optional after them: {', '.join(names[required:])}.")  # fmt: skip
         validate_inputs(block_fn, inputs)

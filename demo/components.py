@@ -8,12 +8,14 @@ import gradio as gr
 
 from demo.guard import check_uploads
 from demo.images import MAX_SKETCH_SIDE, NotADigit, check_blob_size
+from demo.strings import english, say
 
 
-def refuse(message: str) -> gr.Error:
+def refuse(message: str, lang: str = "en") -> gr.Error:
     """The error for a request the app cannot answer: its message is the answer (a toast in the page, the error
-    of an API call). Bad input is not a fault of the server: it leaves no traceback in the log."""
-    return gr.Error(message, print_exception=False)
+    of an API call), under a title in the page's language. Bad input is not a fault of the server: it leaves no
+    traceback in the log."""
+    return gr.Error(message, title=say(lang, "error.title"), print_exception=False)
 
 
 class UploadedImage(gr.Image):
@@ -89,7 +91,7 @@ class ExactNumber(gr.Number):
         return "number"
 
     def preprocess(self, payload):
-        return _as_number(payload, self.label or "value", self.accepts)
+        return _as_number(payload, english(self.label or "value"), self.accepts)
 
 
 class CheckedSlider(gr.Slider):
@@ -100,7 +102,7 @@ class CheckedSlider(gr.Slider):
 
     def preprocess(self, payload):
         accepts = f"a number from {self.minimum:g} to {self.maximum:g}"
-        value = _as_number(payload, self.label or "value", accepts)
+        value = _as_number(payload, english(self.label or "value"), accepts)
         if value is None or not self.minimum <= value <= self.maximum:  # also NaN
-            raise refuse(f"The {self.label} must be {accepts}; got {payload!r}.")
+            raise refuse(f"The {english(self.label)} must be {accepts}; got {payload!r}.")
         return value

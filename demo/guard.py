@@ -14,6 +14,8 @@ import os
 
 import gradio as gr
 
+from demo.strings import english
+
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # what Gradio's own upload cap (max_file_size="10mb") allows
 # A request that is not an upload carries JSON: a file's path, a model name, at most 1,000 characters of text
 # (a longer text gets the app's own "the limit is 1,000" up to this size).
@@ -95,7 +97,7 @@ def explain_refusals(app: gr.Blocks) -> None:
     def validate_inputs(block_fn, inputs) -> None:
         wanted = block_fn.inputs
         if len(inputs) < len(wanted):
-            names = ", ".join(getattr(b, "label", None) or type(b).__name__.lower() for b in wanted)
+            names = ", ".join(english(getattr(b, "label", None) or type(b).__name__.lower()) for b in wanted)
             raise gr.Error(f"{block_fn.name or 'This endpoint'} takes {len(wanted)} inputs ({names}); "
                            f"the request sent {len(inputs)}.")  # fmt: skip
 

@@ -299,7 +299,7 @@ def layer_figure(layer: LayerLike, before: list[int] | None = None, labels: list
     note = say(lang, "layer.scale", n=count, what=what) if count > 1 else say(lang, "layer.scale1")
     title = f"{layer.name} \u00b7 {layer.op} \u00b7 {_shape_text(shape)}"
     if layer.spec.get("module") is not None:
-        title += f" (PyTorch module {layer.spec['module']})"
+        title += f" ({say(lang, 'layer.module', module=layer.spec['module'])})"
     return Figure(np.asarray(body), title, describe(layer, before, lang), scale,
                   note, index)  # fmt: skip
 

@@ -25,7 +25,12 @@ MAX_SEED = 2**32 - 1  # generate's sampler: NumPy's default_rng takes any whole 
 
 
 class BadRequest(ValueError):
-    """A request the models cannot answer; the message says what was wrong and what is accepted."""
+    """A request the models cannot answer; the message says what was wrong and what is accepted. `key` and
+    `values`, where given, name the same sentence in demo/strings.py's tables (the page's language)."""
+
+    def __init__(self, message: str, key: str | None = None, **values):
+        super().__init__(message)
+        self.key, self.values = key, values
 
 
 def providers() -> list[str]:
@@ -226,7 +231,11 @@ class Zoo:
 
     def _encode(self, model: Model, text: str, what: str) -> np.ndarray:
         if not isinstance(text, str) or text == "":
-            raise BadRequest(f"The {what} is empty. Type at least one character of: {_allowed(model)}.")
+            raise BadRequest(
+                f"The {what} is empty. Type at least one character of: {_allowed(model)}.",
+                f"error.empty_{what}",
+                allowed=_allowed(model),
+            )
         if len(text) > MAX_TEXT:
             raise BadRequest(f"The {what} is {len(text):,} characters long; the limit is {MAX_TEXT:,}.")
         try:
@@ -235,7 +244,11 @@ class Zoo:
             unknown = sorted({c for c in text if c not in model.entry["vocab"]})
             raise BadRequest(
                 f"{model.name} does not know the characters {', '.join(map(repr, unknown))}. "
-                f"It knows only: {_allowed(model)}."
+                f"It knows only: {_allowed(model)}.",
+                "error.unknown",
+                model=model.name,
+                unknown=", ".join(map(repr, unknown)),
+                allowed=_allowed(model),
             ) from None
 
     def predict_next(self, name: str, text: str) -> tuple[str, np.ndarray]:
@@ -269,17 +282,37 @@ class Zoo:
         if step is None:
             raise BadRequest(f"{name} has no step model in the manifest; re-export it with python -m export {name}")
         if isinstance(length, float) and not length.is_integer() or not isinstance(length, (int, float)):
-            raise BadRequest(f"The length must be a whole number from 1 to {MAX_GENERATE:,}; got {length!r}.")
+            raise BadRequest(
+                f"The length must be a whole number from 1 to {MAX_GENERATE:,}; got {length!r}.",
+                "error.length",
+                top=f"{MAX_GENERATE:,}",
+                got=repr(length),
+            )
         length = int(length)
         if not 1 <= length <= MAX_GENERATE:
-            raise BadRequest(f"The length must be from 1 to {MAX_GENERATE:,} characters; got {length:,}.")
+            raise BadRequest(
+                f"The length must be from 1 to {MAX_GENERATE:,} characters; got {length:,}.",
+                "error.length_range",
+                top=f"{MAX_GENERATE:,}",
+                got=f"{length:,}",
+            )
         if not isinstance(temperature, (int, float)) or not 0 <= temperature <= MAX_TEMPERATURE:  # NaN too
             got = f"{temperature:g}" if isinstance(temperature, (int, float)) else repr(temperature)
-            raise BadRequest(f"The temperature must be a number from 0 (greedy) to {MAX_TEMPERATURE:g}; got {got}.")
+            raise BadRequest(
+                f"The temperature must be a number from 0 (greedy) to {MAX_TEMPERATURE:g}; got {got}.",
+                "error.temperature",
+                top=f"{MAX_TEMPERATURE:g}",
+                got=got,
+            )
         if isinstance(seed, float) and seed.is_integer():
             seed = int(seed)
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-            raise BadRequest(f"The seed must be a whole number from 0 to {MAX_SEED:,}; got {seed!r}.")
+            raise BadRequest(
+                f"The seed must be a whole number from 0 to {MAX_SEED:,}; got {seed!r}.",
+                "error.seed",
+                top=f"{MAX_SEED:,}",
+                got=repr(seed),
+            )
         indices = self._encode(model, prefix, "prefix")[0]
         vocab = step.entry["vocab"]
         hidden = np.zeros((step.entry["layers"], 1, step.entry["hidden_size"]), dtype=np.float32)

@@ -11,10 +11,86 @@ Model names, numbers and code (W_xh, h_t, tanh) stay as they are in both languag
 from __future__ import annotations
 
 import gradio as gr
+from gradio.i18n import I18nData
+
+from demo.runtime import MAX_GENERATE, MAX_TEXT
+from zoo.pictures import BLANK, SPECK
 
 LANGUAGES = ("en", "ko")
 
 EN: dict[str, str] = {
+    # ------------------------------------------------------------------ the page
+    "app.title": "lecture-zoo: digits, text, points on ONNX Runtime",
+    "app.header": "# lecture-zoo\nThe lectures' models (MNIST CNNs, the hihello, charseq and longseq RNNs, the "
+    "circles net), served from verified ONNX files by ONNX Runtime. No PyTorch at serving time.",
+    "tab.digits": "Digits",
+    "tab.draw": "Draw",
+    "tab.upload": "Upload",
+    "tab.text": "Text",
+    "tab.points": "Points",
+    "common.model": "model",
+    "digits.model_info": "digit models in the manifest, most accurate first",
+    "digits.sketch": "Draw a digit",
+    "digits.image": "image",
+    "digits.examples": "Examples: a scan, a printed digit, a sketch, a phone photo stored sideways (EXIF "
+    "orientation 6)",
+    "digits.prediction": "prediction",
+    "digits.frame": "what the model sees (28×28)",
+    "digits.start": "Draw a digit on the canvas, or upload a picture of one.",
+    "digits.empty": "Draw a digit on the canvas.",
+    "digits.inside": "Inside the network: every layer for this picture",
+    "digits.answered": "**{model}** ({what}, {accuracy} on the {dataset} test split) answered in {ms:.2f} ms, "
+    "preprocessing included (the canvas model, {width}×{height} px; decoding {decoding:.1f} ms) on {provider}.",
+    "text.text": "text",
+    "text.text_info": "up to {max_text} characters from the model's vocabulary",
+    "text.examples": "Example texts",
+    "text.predicted": "next character at every position",
+    "text.inside": "Inside the network: the hidden state of every layer",
+    "text.continue": "### Continue the text (the step model, one character at a time)",
+    "text.length": "length",
+    "text.length_info": "1 to {max_generate} characters",
+    "text.temperature": "temperature",
+    "text.temperature_info": "0 = greedy (always the most likely character)",
+    "text.seed": "seed",
+    "text.seed_info": "for sampling (temperature > 0)",
+    "text.fresh": "new seed each run",
+    "text.fresh_info": "untick to keep the seed: the same seed gives the same text",
+    "text.go": "Continue",
+    "text.generated": "generated",
+    "text.more": "(first {shown} of {n} positions)",
+    "points.plot": "click a point",
+    "points.ask": "Classify point",
+    "points.probability": "probability",
+    "points.about": "The two-circles net of the MetaCode lecture (2-4-1, sigmoid; BCELoss, Adam): blue, the model "
+    "says inner circle; red, outer. Its accuracy on 100 held-out points is in the model card.\n\n**Watch it "
+    "learn:** the [Train tab of the browser page](/web/#train) trains this net live in your browser, from the "
+    "same points and initial weights, epoch by epoch, with the lecture's knobs (optimiser, learning rate, hidden "
+    "units, ...).",
+    "points.inner": "inner circle (1)",
+    "points.outer": "outer circle (0)",
+    # ------------------------------------------------------------------ the models, by their lecture
+    "model.mlp": "the basics lecture's multilayer perceptron 784-512-512-10",
+    "model.cnn": "the MNIST CNN lecture's CNN: 2 convolutions 3×3",
+    "model.cnn-small": "the CNN lecture's small CNN: 2 convolutions 5×5",
+    "model.cnn-bn": "the basics lecture's CNN with BatchNorm: 3 convolutions 3×3",
+    "model.int8": "{what}, quantised to INT8",
+    # ------------------------------------------------------------------ messages and errors
+    "error.title": "Not accepted",
+    "error.no_image": "No image was sent. Upload a picture of one digit (PNG, JPEG, ...).",
+    "error.not_image": "{name} is not an image Pillow can read ({kind}). Upload a PNG, JPEG, GIF, BMP, TIFF or "
+    "WebP picture of one digit.",
+    "error.blank": "No ink found: the image is blank (or nearly uniform). Draw a digit, or upload a picture of one.",
+    "error.speck": "Only a speck of ink was found. Draw a digit (bigger), or upload a picture of one.",
+    "error.empty_text": "The text is empty. Type at least one character of: {allowed}.",
+    "error.empty_prefix": "The prefix is empty. Type at least one character of: {allowed}.",
+    "error.unknown": "{model} does not know the characters {unknown}. It knows only: {allowed}.",
+    "error.length": "The length must be a whole number from 1 to {top}; got {got}.",
+    "error.length_range": "The length must be from 1 to {top} characters; got {got}.",
+    "error.length_missing": "The length is missing: give a whole number from 1 to {top}.",
+    "error.temperature": "The temperature must be a number from 0 (greedy) to {top}; got {got}.",
+    "error.seed": "The seed must be a whole number from 0 to {top}; got {got}.",
+    "error.point": "Give both coordinates as numbers from −{top} to {top}, e.g. x = 0.2, y = −0.5; got x = {x}, "
+    "y = {y}.",
     # ------------------------------------------------------------------ the Inside view: layers
     "layer.conv": "{n} kernels (filters) of {cin}×{k}×{k}, each makes one map; stride {s}, padding {p}",
     "layer.pool": "max pooling: the largest value of each {k}×{k} window, channel by channel; stride {s}",
@@ -29,6 +105,7 @@ EN: dict[str, str] = {
     "layer.input": "the 28×28 frame the network sees: 0 is background, 1 is ink",
     "layer.scale": "colour scale, one for all {n} {what}: blue < 0 < red",
     "layer.scale1": "colour scale: blue < 0 < red",
+    "layer.module": "PyTorch module {module}",
     "layer.channels": "channels",
     "layer.units": "units",
     "layer.pick": "Click (or tap) any cell of a layer: its value is worked out below the layer, with the model's "
@@ -92,11 +169,77 @@ EN: dict[str, str] = {
 }
 
 KO: dict[str, str] = {
+    "app.title": "lecture-zoo: ONNX Runtime 위의 숫자, 텍스트, 점",
+    "app.header": "# lecture-zoo\n강의의 모델들(MNIST 합성곱 신경망, hihello·charseq·longseq 순환 신경망, 두 원 "
+    "분류 신경망)을 검증된 ONNX 파일로 ONNX Runtime이 실행합니다. 서비스할 때 PyTorch는 쓰지 않습니다.",
+    "tab.digits": "숫자",
+    "tab.draw": "그리기",
+    "tab.upload": "올리기",
+    "tab.text": "텍스트",
+    "tab.points": "점",
+    "common.model": "모델",
+    "digits.model_info": "매니페스트의 숫자 모델, 정확도가 높은 순",
+    "digits.sketch": "숫자를 그리세요",
+    "digits.image": "사진",
+    "digits.examples": "예시: 스캔, 인쇄된 숫자, 스케치, 옆으로 저장된 휴대폰 사진 (EXIF 방향 6)",
+    "digits.prediction": "예측",
+    "digits.frame": "모델이 보는 것 (28×28)",
+    "digits.start": "캔버스에 숫자를 그리거나 숫자 사진을 올리세요.",
+    "digits.empty": "캔버스에 숫자를 그리세요.",
+    "digits.inside": "신경망 안쪽: 이 그림에 대한 모든 층",
+    "digits.answered": "**{model}** ({what}, {dataset} 테스트 세트 정확도 {accuracy})의 답: {ms:.2f} ms, 전처리 포함 "
+    "(캔버스 모델, {width}×{height} px; 디코딩 {decoding:.1f} ms), {provider}에서.",
+    "text.text": "텍스트",
+    "text.text_info": "모델의 어휘에 있는 문자로 최대 {max_text}자",
+    "text.examples": "예시 텍스트",
+    "text.predicted": "위치마다 예측한 다음 문자",
+    "text.inside": "신경망 안쪽: 층마다 은닉 상태",
+    "text.continue": "### 텍스트 이어 쓰기 (스텝 모델, 한 번에 한 문자)",
+    "text.length": "길이",
+    "text.length_info": "1에서 {max_generate}자까지",
+    "text.temperature": "온도",
+    "text.temperature_info": "0 = 탐욕적 선택 (항상 확률이 가장 높은 문자)",
+    "text.seed": "시드",
+    "text.seed_info": "샘플링용 (온도 > 0)",
+    "text.fresh": "실행마다 새 시드",
+    "text.fresh_info": "체크를 풀면 시드를 유지합니다: 같은 시드는 같은 텍스트를 만듭니다",
+    "text.go": "이어 쓰기",
+    "text.generated": "생성된 텍스트",
+    "text.more": "(위치 {n}개 중 처음 {shown}개)",
+    "points.plot": "점을 클릭하세요",
+    "points.ask": "점 분류",
+    "points.probability": "확률",
+    "points.about": "MetaCode 강의의 두 원 분류 신경망 (2-4-1, 시그모이드; BCELoss, Adam): 파랑은 안쪽 원, 빨강은 "
+    "바깥쪽 원이라는 모델의 답입니다. 떼어 둔 점 100개에 대한 정확도는 모델 카드에 있습니다.\n\n**학습을 지켜보세요:** "
+    "[브라우저 페이지의 Train 탭](/web/#train)에서 같은 점과 같은 초기 가중치로 이 신경망이 에포크마다 브라우저 안에서 "
+    "학습합니다. 강의의 설정(옵티마이저, 학습률, 은닉 유닛 수, ...)을 바꿀 수 있습니다.",
+    "points.inner": "안쪽 원 (1)",
+    "points.outer": "바깥쪽 원 (0)",
+    "model.mlp": "기초 강의의 다층 퍼셉트론 784-512-512-10",
+    "model.cnn": "MNIST CNN 강의의 합성곱 신경망: 3×3 합성곱 2층",
+    "model.cnn-small": "CNN 강의의 작은 합성곱 신경망: 5×5 합성곱 2층",
+    "model.cnn-bn": "기초 강의의 배치 정규화 합성곱 신경망: 3×3 합성곱 3층",
+    "model.int8": "{what}, INT8로 양자화",
+    "error.title": "받을 수 없는 입력",
+    "error.no_image": "사진이 오지 않았습니다. 숫자 하나가 담긴 사진(PNG, JPEG, ...)을 올리세요.",
+    "error.not_image": "{name}은(는) Pillow가 읽을 수 있는 사진이 아닙니다 ({kind}). 숫자 하나가 담긴 PNG, JPEG, GIF, "
+    "BMP, TIFF, WebP 사진을 올리세요.",
+    "error.blank": "잉크가 없습니다: 그림이 비어 있습니다 (또는 거의 한 색입니다). 숫자를 그리거나 숫자 사진을 올리세요.",
+    "error.speck": "잉크가 점 하나 정도뿐입니다. 숫자를 (더 크게) 그리거나 숫자 사진을 올리세요.",
+    "error.empty_text": "텍스트가 비어 있습니다. 다음 문자 중 하나 이상을 입력하세요: {allowed}.",
+    "error.empty_prefix": "앞 텍스트가 비어 있습니다. 다음 문자 중 하나 이상을 입력하세요: {allowed}.",
+    "error.unknown": "{model}은(는) 문자 {unknown}을(를) 모릅니다. 아는 문자는 다음뿐입니다: {allowed}.",
+    "error.length": "길이는 1에서 {top}까지의 정수여야 합니다; 받은 값: {got}.",
+    "error.length_range": "길이는 1에서 {top}자까지여야 합니다; 받은 값: {got}.",
+    "error.length_missing": "길이가 없습니다: 1에서 {top}까지의 정수를 주세요.",
+    "error.temperature": "온도는 0(탐욕적)에서 {top}까지의 수여야 합니다; 받은 값: {got}.",
+    "error.seed": "시드는 0에서 {top}까지의 정수여야 합니다; 받은 값: {got}.",
+    "error.point": "두 좌표 모두 −{top}에서 {top}까지의 수로 주세요. 예: x = 0.2, y = −0.5; 받은 값: x = {x}, y = {y}.",
     "layer.conv": "{cin}×{k}×{k} 커널(필터) {n}개, 커널마다 맵 하나; 스트라이드 {s}, 패딩 {p}",
     "layer.pool": "최대 풀링: 채널마다 {k}×{k} 창에서 가장 큰 값; 스트라이드 {s}",
     "layer.size": "출력 크기 = (입력 − 커널 + 2·패딩) / 스트라이드 + 1 = ({n} − {k} + 2·{p}) / {s} + 1 = {out}",
     "layer.size_floor": "{exact}, 내림: {out}",
-    "layer.bn": "배치 정규화, 채널마다: (x − 이동 평균) / √(이동 분산 + ε) · γ + β (γ, β: 모듈의 weight와 bias; "
+    "layer.bn": "배치 정규화, 채널마다: (x − 이동 평균) / √(이동 분산 + ε) · γ + β (γ, β: 모듈의 가중치(weight)와 편향(bias); "
     "평균과 분산: 학습 때 모아 둔 값)",
     "layer.relu": "ReLU: max(0, x), 음수는 모두 0이 됩니다",
     "layer.linear": "W·x + b: {n}개 유닛이 각각 앞 층의 값 {m}개 전부에 가중치를 곱해 더합니다{flat}",
@@ -105,6 +248,7 @@ KO: dict[str, str] = {
     "layer.input": "신경망이 보는 28×28 프레임: 0은 배경, 1은 잉크",
     "layer.scale": "색 척도, {what} {n}개 모두 하나: 파랑 < 0 < 빨강",
     "layer.scale1": "색 척도: 파랑 < 0 < 빨강",
+    "layer.module": "PyTorch 모듈 {module}",
     "layer.channels": "채널",
     "layer.units": "유닛",
     "layer.pick": "층의 아무 칸이나 클릭(또는 탭)하세요: 그 값이 모델의 실제 숫자로 층 바로 아래에 계산됩니다.",
@@ -183,6 +327,46 @@ def language(request: gr.Request | None) -> str:
     return "en"
 
 
+def label(key: str) -> I18nData:
+    """A label, note or button text of the page, translated in the browser (`key` in every table)."""
+    if key not in _fixed(EN):
+        raise KeyError(f"{key!r} is not a fixed sentence of demo/strings.py's tables")
+    return I18nData(key)
+
+
+def english(text) -> str:
+    """A component's label as words for a message (an I18nData label: its English sentence)."""
+    return EN.get(text.key, text.key) if isinstance(text, I18nData) else str(text)
+
+
+# What the pictures' reader says, by its English message (zoo/pictures.py: the same sentences in every runtime)
+_KNOWN = {BLANK: "error.blank", SPECK: "error.speck"}
+
+
+def message(error: Exception, lang: str) -> str:
+    """An error's message in `lang`: in English as it was raised (API callers read the same words), in another
+    language from its key (demo.runtime.BadRequest) or its known English sentence, else as it is."""
+    key = getattr(error, "key", None) or _KNOWN.get(str(error))
+    if lang == "en" or key is None or key not in EN:
+        return str(error)
+    return say(lang, key, **getattr(error, "values", {}))
+
+
+# The numbers the page's fixed labels name (the browser's tables get them filled in).
+STATIC = {"max_text": f"{MAX_TEXT:,}", "max_generate": f"{MAX_GENERATE:,}"}
+
+
+def _fixed(table: dict[str, str]) -> dict[str, str]:
+    """The entries the browser translates: every one whose blanks STATIC fills (the others are the server's)."""
+    fixed = {}
+    for key, text in table.items():
+        try:
+            fixed[key] = text.format(**STATIC)
+        except (KeyError, IndexError, ValueError):
+            continue
+    return fixed
+
+
 def i18n() -> gr.I18n:
-    """The tables for Gradio's I18n (the page's labels, translated in the browser)."""
-    return gr.I18n(**TABLES)
+    """The tables for Gradio's I18n (the page's labels, translated in the browser by its language)."""
+    return gr.I18n(**{lang: _fixed(table) for lang, table in TABLES.items()})

@@ -210,3 +210,84 @@ def test_no_user_action_left_a_traceback_in_the_log(page, demo_log, log_start):
         log.seek(log_start)
         written = log.read()
     assert "Traceback" not in written, written[-3000:]
+
+
+def _english_sentences() -> list[str]:
+    """Pieces of the app's English sentences long enough to be sure of (between their blanks)."""
+    from demo.strings import EN
+
+    pieces = set()
+    for text in EN.values():
+        for piece in re.split(r"\{[^}]*\}|\*\*|#+ |\n", text):
+            piece = piece.strip(" .,:;()")
+            if len(piece) >= 16 and " " in piece:
+                pieces.add(piece)
+    return sorted(pieces)
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+@pytest.mark.parametrize("width", [400, 1280])
+def test_a_picked_cell_is_worked_out_under_its_layer(demo_url, lang, width):
+    """Digits, Inside: a click on a conv1 cell writes its sum under that layer, in the browser's language, the
+    written-out result equal to the model's; Text, Inside: longseq's hidden states and cross-entropy. Nothing is
+    wider than the screen; in Korean no sentence of the English table shows. Screenshots in test-artifacts/."""
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium; .ci/run does it)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    locale = {"ko": "ko-KR", "en": "en-US"}[lang]
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": width, "height": 900}, locale=locale)
+        page.goto(demo_url, wait_until="networkidle")
+        page.wait_for_function("document.querySelector('button[aria-label=Brush]')?.classList.contains('highlight')",
+                               timeout=30_000)  # fmt: skip
+        canvas = page.locator("canvas").last
+        canvas.scroll_into_view_if_needed()
+        _stroke(page, [(0.2, 0.15), (0.8, 0.15), (0.45, 0.9)], canvas.bounding_box())
+        page.wait_for_function("document.querySelectorAll('.inside-layers img[data-layer]').length > 10",
+                               timeout=30_000)  # fmt: skip
+        conv1 = page.locator('img[data-layer="1"]')
+        conv1.scroll_into_view_if_needed()
+        box = conv1.bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.12, box["y"] + box["height"] * 0.25)
+        page.locator(".cell-sum [data-sum]").first.wait_for(timeout=30_000)
+        sums = page.evaluate("[...document.querySelectorAll('.cell-sum [data-sum]')].map(n => [+n.dataset.sum, "
+                             "+n.dataset.value])")  # fmt: skip
+        assert sums and all(abs(a - b) <= 1e-4 * max(1, abs(b)) for a, b in sums), sums
+        explained = page.inner_text(".cell-sum")
+        assert ("편향" if lang == "ko" else "(bias)") in explained
+        # the sum sits right under its layer, and nothing is wider than the screen
+        figure = page.locator("figure:has(img[data-layer='1'])").bounding_box()
+        written = page.locator(".cell-sum").bounding_box()
+        assert 0 <= written["y"] - (figure["y"] + figure["height"]) < 40, (figure, written)
+        assert page.evaluate("document.querySelector('.inside-layers').scrollWidth <= "
+                             "document.querySelector('.inside-layers').clientWidth + 1")  # fmt: skip
+        top = figure["y"] + page.evaluate("window.scrollY")
+        height = written["y"] + written["height"] - figure["y"]
+        page.screenshot(path=str(ARTIFACTS / f"gradio-digits-inside-{lang}-{width}.png"), full_page=True,
+                        clip={"x": 0, "y": max(0, top - 8), "width": width, "height": min(height + 16, 2400)})  # fmt: skip
+        digits_text = page.inner_text("body")
+
+        page.get_by_role("tab", name={"ko": "텍스트", "en": "Text"}[lang]).click()
+        page.get_by_label({"ko": "모델", "en": "model"}[lang]).nth(1).click()
+        page.get_by_role("option", name="longseq", exact=True).click()
+        box = page.locator("textarea:visible").first
+        box.fill("if you want to build a ship")
+        page.wait_for_function("document.querySelectorAll('.cross-entropy td').length > 20", timeout=30_000)
+        inside = page.locator(".inside-layers:visible").first
+        inside.scroll_into_view_if_needed()
+        assert "h_t = tanh(W_xh x_t + W_hh h_t−1 + b)" in page.inner_text("body")
+        assert "␣" in page.inner_text("table")  # the top-3 table shows a space as a visible symbol
+        shot = inside.bounding_box()
+        ce = page.locator(".cross-entropy").bounding_box()
+        top = shot["y"] + page.evaluate("window.scrollY")
+        page.screenshot(path=str(ARTIFACTS / f"gradio-text-inside-{lang}-{width}.png"), full_page=True,
+                        clip={"x": 0, "y": max(0, top - 8), "width": width,
+                              "height": min(ce["y"] + ce["height"] - shot["y"] + 16, 2400)})  # fmt: skip
+        text_text = page.inner_text("body")
+        browser.close()
+    if lang == "ko":
+        shown = digits_text + text_text
+        left = [piece for piece in _english_sentences() if piece in shown]
+        assert not left, left

@@ -76,6 +76,6 @@ def test_a_click_finds_the_cell_under_it(zoo, model):
         height, width = figure.picture.shape[:2]
         for cell in _cells(np.asarray(layer.values)):
             left, top, w, h = cell_box(layer, *cell, labelled(layer, labels))
-            assert 0 <= left and left + w <= width and 0 <= top and top + h <= height, (layer.name, cell)
+            assert left >= 0 and left + w <= width and top >= 0 and top + h <= height, (layer.name, cell)
             assert cell_at(layer, left + w / 2, top + h / 2, labelled(layer, labels)) == cell, (layer.name, cell)
         assert cell_at(layer, 1, 1, labelled(layer, labels)) is None  # the margin is no cell

@@ -20,9 +20,8 @@ from demo.explain import explain_cell
 from demo.images import NotADigit, to_rgba
 from demo.inside import cell_at, cell_box, digit_figures, figures_html, labelled, layer_json
 from demo.runtime import BadRequest, DigitInside, Zoo
-from demo.strings import language, say
+from demo.strings import EN, label, language, message, say
 
-NO_IMAGE = "No image was sent. Upload a picture of one digit (PNG, JPEG, ...)."
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"  # the Upload tab's example pictures
 EXAMPLE_PICTURES = {  # file: what it is (in the examples' label)
     "scan-2.jpg": "a scan", "printed-3.png": "a printed digit", "sketch-5.png": "a sketch",
@@ -118,14 +117,16 @@ def digits_tab(app: gr.Blocks, zoo: Zoo, file_cache) -> None:
     best = digit_models[0]
     _warm_up(zoo, best)
 
-    def describe(name: str) -> str:
+    def lecture_name(name: str, lang: str) -> str:
+        """What the model is, by its lecture (an INT8 copy: its float model's, quantised)."""
         entry = zoo.models[name].entry
-        metrics = entry["metrics"]
-        return f"{name} ({entry['kind']}, {metrics['test_accuracy']:.1%} on the {metrics['dataset']} test split)"
+        base = entry.get("float_model", name) if entry["kind"] == "int8" else name
+        what = say(lang, f"model.{base}") if f"model.{base}" in EN else base
+        return say(lang, "model.int8", what=what) if entry["kind"] == "int8" else what
 
     # ------------------------------------------------------------------ digits
 
-    def classify(image, model: str):
+    def classify(image, model: str, lang: str = "en"):
         """Image (path, Pillow image or numpy array) -> (label, frame, info). Raises NotADigit/BadRequest.
 
         The demo only decodes the picture to RGBA; the canvas model does the rest (demo/runtime.py)."""
@@ -133,47 +134,49 @@ def digits_tab(app: gr.Blocks, zoo: Zoo, file_cache) -> None:
         rgba = to_rgba(image)
         decoded = time.perf_counter() - started
         confidences, frame, seconds = zoo.classify(model, rgba)
-        info = (f"**{describe(model)}** answered in {seconds * 1e3:.2f} ms, preprocessing included "
-                f"(the canvas model, {rgba.shape[1]}x{rgba.shape[0]} px; decoding {decoded * 1e3:.1f} ms) "
-                f"on {zoo.provider}.")  # fmt: skip
+        metrics = zoo.models[model].entry["metrics"]
+        info = say(lang, "digits.answered", model=model, what=lecture_name(model, lang),
+                   accuracy=f"{metrics['test_accuracy']:.1%}", dataset=metrics["dataset"], ms=seconds * 1e3,
+                   width=rgba.shape[1], height=rgba.shape[0], decoding=decoded * 1e3, provider=zoo.provider)  # fmt: skip
         return confidences, _frame_picture(frame), info
 
-    def classify_sketch(sketch, model: str):
+    def classify_sketch(sketch, model: str, lang: str = "en"):
         composite = (sketch or {}).get("composite")
         if composite is None:
-            return None, None, "Draw a digit on the canvas."
+            return None, None, say(lang, "digits.empty")
         try:
-            return classify(composite, model)
+            return classify(composite, model, lang)
         except NotADigit as error:  # in the UI a blank canvas is a state, not an error: say it in place
-            return None, None, str(error)
+            return None, None, message(error, lang)
         except BadRequest as error:
-            raise refuse(str(error)) from None
+            raise refuse(message(error, lang), lang) from None
 
-    def reclassify(sketch, image: str | None, model: str):
+    def reclassify(sketch, image: str | None, model: str, request: gr.Request):
         """The model changed: answer again for the upload if there is one, else for the sketch."""
         if image is not None:
-            return classify_digit(image, model)
-        return classify_sketch(sketch, model)
+            return classify_digit(image, model, request)
+        return classify_sketch(sketch, model, language(request))
 
-    def classify_digit(image: str | None, model: str = best):
+    def classify_digit(image: str | None, model: str = best, request: gr.Request | None = None):
         """An image file of any size and mode -> top-3 digits with confidences."""
+        lang = language(request)
         if image is None:
-            raise refuse(NO_IMAGE)
+            raise refuse(say(lang, "error.no_image"), lang)
         try:
-            return classify(image, model)
+            return classify(image, model, lang)
         except (NotADigit, BadRequest) as error:
-            raise refuse(str(error)) from None
+            raise refuse(message(error, lang), lang) from None
 
     # ------------------------------------------------------------------ inside the digit models
 
     def inspect_digit(image: str | None, model: str = best) -> dict:
         """An image file -> the answer and every layer's output as JSON (the module docstring gives its shape)."""
         if image is None:
-            raise refuse(NO_IMAGE)
+            raise refuse(say("en", "error.no_image"))
         try:
             return _digit_json(zoo.inspect_digit(model, to_rgba(image)))
         except (NotADigit, BadRequest) as error:
-            raise refuse(str(error)) from None
+            raise refuse(message(error, "en")) from None
 
     picked = Recent()  # the Inside views shown lately, by token: a click on a cell is worked out from them
 
@@ -188,7 +191,7 @@ def digits_tab(app: gr.Blocks, zoo: Zoo, file_cache) -> None:
         try:
             inside = zoo.inspect_digit(model, to_rgba(image))
         except (NotADigit, BadRequest) as error:
-            return "", str(error)
+            return "", message(error, lang)
         note = say(lang, "inside.note", model=inside.model, n=len(inside.layers) - 1, ms=inside.seconds * 1e3)
         if inside.model != inside.asked:
             note = f"{say(lang, 'inside.int8', asked=inside.asked, model=inside.model)} {note}"
@@ -225,7 +228,7 @@ def digits_tab(app: gr.Blocks, zoo: Zoo, file_cache) -> None:
     def drawn(sketch, model: str, shown: bool, request: gr.Request):
         """A stroke on the canvas: the answer and the Inside view in one request (a second event would make
         the page encode and upload the drawing again before it could start)."""
-        return *classify_sketch(sketch, model), *inside_sketch(sketch, model, shown, request)
+        return *classify_sketch(sketch, model, language(request)), *inside_sketch(sketch, model, shown, request)
 
     def inside_current(sketch, image: str | None, model: str, shown: bool, request: gr.Request):
         """For the upload if there is one, else the sketch (as reclassify chooses)."""
@@ -233,39 +236,39 @@ def digits_tab(app: gr.Blocks, zoo: Zoo, file_cache) -> None:
             return inside_pictures(image, model, shown, request)
         return inside_sketch(sketch, model, shown, request)
 
-    with gr.Tab("Digits"):
+    with gr.Tab(label("tab.digits")):
         with gr.Row():
             with gr.Column(scale=3):
-                model = gr.Dropdown(digit_models, value=best, label="model",
-                                    info="digit models in the manifest, most accurate first")  # fmt: skip
-                with gr.Tab("Draw"):
+                model = gr.Dropdown(digit_models, value=best, label=label("common.model"),
+                                    info=label("digits.model_info"))  # fmt: skip
+                with gr.Tab(label("tab.draw")):
                     sketch = GuardedSketchpad(
-                        label="Draw a digit", type="numpy", image_mode="RGBA",
+                        label=label("digits.sketch"), type="numpy", image_mode="RGBA",
                         canvas_size=(420, 420), layers=False, transforms=(),
                         brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
                     )  # fmt: skip
-                with gr.Tab("Upload"):
-                    upload = UploadedImage(label="image", type="filepath", image_mode=None,
+                with gr.Tab(label("tab.upload")):
+                    upload = UploadedImage(label=label("digits.image"), type="filepath", image_mode=None,
                                            sources=["upload", "clipboard"], height=300)  # fmt: skip
                     # Not gr.Examples: it sets the image with gr.update(), and Gradio then gives the session a
                     # new UploadedImage made from its constructor arguments, without `app` and `examples`.
                     pictures = [str(EXAMPLES / name) for name in EXAMPLE_PICTURES if (EXAMPLES / name).is_file()]
                     examples = gr.Dataset(components=[upload], samples=[[p] for p in pictures], type="index",
-                                          label="Examples: " + ", ".join(EXAMPLE_PICTURES.values()))  # fmt: skip
+                                          label=label("digits.examples"))  # fmt: skip
             with gr.Column(scale=2):
-                label = gr.Label(num_top_classes=3, label="prediction")
+                answer_label = gr.Label(num_top_classes=3, label=label("digits.prediction"))
                 # PNG: the frame's pixels exactly as the model saw them (WebP, Gradio's default, is lossy)
-                frame = gr.Image(label="what the model sees (28x28)", height=180, interactive=False, format="png")
-                info = gr.Markdown("Draw a digit on the canvas, or upload a picture of one.")
-        with gr.Accordion("Inside the network: every layer for this picture", open=True) as inside_box:
-            inside_note = gr.Markdown(say("en", "inside.prompt"))
+                frame = gr.Image(label=label("digits.frame"), height=180, interactive=False, format="png")
+                info = gr.Markdown(label("digits.start"))
+        with gr.Accordion(label("digits.inside"), open=True) as inside_box:
+            inside_note = gr.Markdown(label("inside.prompt"))
             # the pictures in the page itself (PNG data: URLs, each at its own size): no files in the cache
             layer_pictures = gr.HTML(js_on_load=PICK_JS, server_functions=[explain_pick])
         # the Inside pictures are made only while the accordion is open. A hidden checkbox, not gr.State: with
         # state to clean up, Gradio would hold a heartbeat connection open for every page.
         inside_shown = gr.Checkbox(value=True, visible=False)
         inside = [layer_pictures, inside_note]
-        answer = [label, frame, info]
+        answer = [answer_label, frame, info]
         sketch.change(drawn, [sketch, model, inside_shown], answer + inside, api_name=False,
                       trigger_mode="always_last", show_progress="hidden")  # fmt: skip
         # .upload, not .change: clearing the image is not a request to classify nothing. The Inside pictures
@@ -276,8 +279,8 @@ def digits_tab(app: gr.Blocks, zoo: Zoo, file_cache) -> None:
         examples.click(lambda k: pictures[k], examples, upload, api_name=False, queue=False).success(
             classify_digit, [upload, model], answer, api_name=False).success(
             inside_pictures, [upload, model, inside_shown], inside, api_name=False)  # fmt: skip
-        upload.clear(lambda: (None, None, "Draw a digit on the canvas, or upload a picture of one.", "",
-                              say("en", "inside.prompt")), None, answer + inside, api_name=False)  # fmt: skip
+        upload.clear(lambda: (None, None, label("digits.start"), "", label("inside.prompt")), None, answer + inside,
+                     api_name=False)  # fmt: skip
         model.change(reclassify, [sketch, upload, model], answer, api_name=False).success(
             inside_current, [sketch, upload, model, inside_shown], inside, api_name=False)  # fmt: skip
         inside_box.expand(lambda: True, None, inside_shown, api_name=False, queue=False).success(

@@ -9,6 +9,7 @@ from PIL import Image, ImageDraw
 
 from demo.components import ExactNumber, refuse
 from demo.runtime import Zoo
+from demo.strings import label, language, say
 
 # The circles net is float32: far out, its first layer's sums overflow to inf and the answer to NaN.
 # Its answer is settled long before this (the data lies within 1.2 of the origin).
@@ -20,36 +21,34 @@ PLOT_SIZE = 360
 def points_tab(zoo: Zoo) -> None:
     """The Points tab with its events (inside a `with gr.Blocks()`)."""
 
-    def classify_point(x: float, y: float):
+    def classify_point(x: float, y: float, request: gr.Request | None = None):
+        lang = language(request)
         if x is None or y is None or not (abs(x) <= MAX_COORDINATE and abs(y) <= MAX_COORDINATE):  # NaN too
-            raise refuse(f"Give both coordinates as numbers from -{MAX_COORDINATE:g} to {MAX_COORDINATE:g}, "
-                           f"e.g. x = 0.2, y = -0.5; got x = {x!r}, y = {y!r}.")  # fmt: skip
+            english = (f"Give both coordinates as numbers from -{MAX_COORDINATE:g} to {MAX_COORDINATE:g}, "
+                       f"e.g. x = 0.2, y = -0.5; got x = {x!r}, y = {y!r}.")  # fmt: skip
+            said = say(lang, "error.point", top=f"{MAX_COORDINATE:g}", x=repr(x), y=repr(y))
+            raise refuse(english if lang == "en" else said, lang)
         p = float(zoo.point_probability(np.array([[x, y]]))[0])
-        return {"inner circle (1)": p, "outer circle (0)": 1 - p}, _circles_plot(zoo, (x, y))
+        return {say(lang, "points.inner"): p, say(lang, "points.outer"): 1 - p}, _circles_plot(zoo, (x, y))
 
-    def click_point(event: gr.SelectData):
+    def click_point(event: gr.SelectData, request: gr.Request):
         px, py = event.index
         x = (px / PLOT_SIZE * 2 - 1) * PLANE
         y = (1 - py / PLOT_SIZE * 2) * PLANE
-        label, plot = classify_point(x, y)
-        return round(x, 3), round(y, 3), label, plot
+        answer, plot = classify_point(x, y, request)
+        return round(x, 3), round(y, 3), answer, plot
 
-    with gr.Tab("Points"):
+    with gr.Tab(label("tab.points")):
         with gr.Row():
             with gr.Column():
-                plot = gr.Image(value=_circles_plot(zoo, None), label="click a point", interactive=False,
+                plot = gr.Image(value=_circles_plot(zoo, None), label=label("points.plot"), interactive=False,
                                 height=PLOT_SIZE, width=PLOT_SIZE)  # fmt: skip
             with gr.Column():
                 px, py = ExactNumber(value=0.0, label="x"), ExactNumber(value=0.0, label="y")
                 px.accepts = py.accepts = f"a number from -{MAX_COORDINATE:g} to {MAX_COORDINATE:g}"
-                ask = gr.Button("Classify point")
-                point_label = gr.Label(label="probability")
-                entry = zoo.models["circles"].entry
-                gr.Markdown(f"The seed-004 net (2-4-1, sigmoid), {entry['metrics']['test_accuracy']:.0%} on "
-                            "100 held-out points. Blue: the model says inner circle; red: outer.\n\n"
-                            "**Watch it learn:** the [Train tab of the browser page](/web/#train) trains this "
-                            "net live in your browser, from the same points and initial weights, epoch by "
-                            "epoch, with the lecture's knobs (optimiser, learning rate, hidden units, ...).")  # fmt: skip
+                ask = gr.Button(label("points.ask"))
+                point_label = gr.Label(label=label("points.probability"))
+                gr.Markdown(label("points.about"))
         ask.click(classify_point, [px, py], [point_label, plot], api_name="classify_point")
         plot.select(click_point, None, [px, py, point_label, plot], api_name=False)
 

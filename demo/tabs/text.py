@@ -13,42 +13,47 @@ from demo.components import CheckedSlider, ExactNumber, refuse
 from demo.inside import figures_html, layer_json, text_figures
 from demo.inside import shown as shown_character
 from demo.runtime import MAX_GENERATE, MAX_SEED, MAX_TEMPERATURE, MAX_TEXT, BadRequest, TextInside, Zoo
-from demo.strings import language, say
+from demo.strings import label, language, message, say
 from zoo.corpora import CORPORA
 
 EXAMPLE_TEXTS = [  # (model, text): each model's own kind of text
     ("hihello", "hihell"), ("charseq", "if you wan"), ("longseq", "if you want to build a ship"),
     ("longseq-gru", "teach them to long for the endless immensity of the sea"),
 ]  # fmt: skip
-# Inputs an API caller may leave out, by endpoint: how many of its last inputs (they then take the function's
-# default). generate_text's seed came later: a call with the four inputs it had still answers as before.
 
 
 def text_tab(app: gr.Blocks, zoo: Zoo) -> None:
     """The Text tab with its events, in `app` (inside its `with gr.Blocks()`)."""
     text_models = zoo.text_models()
 
-    def predict_text(model: str, text: str):
+    def predict_text(model: str, text: str, request: gr.Request | None = None):
         """The next-character prediction at every position (same length as text), and a table."""
+        lang = language(request)
         try:
             predicted, probabilities = zoo.predict_next(model, text)
         except BadRequest as error:
-            raise refuse(str(error)) from None
-        return predicted, _prediction_table(text, predicted, probabilities, zoo.models[model].entry["vocab"])
+            raise refuse(message(error, lang), lang) from None
+        vocab = zoo.models[model].entry["vocab"]
+        return predicted, _prediction_table(text, predicted, probabilities, vocab, lang)
 
-    def text_answer(model: str, text: str):
+    def text_answer(model: str, text: str, request: gr.Request):
         """predict_text for the page: an emptied text box is a state, not an error, and clears the answer."""
-        return ("", "") if text == "" else predict_text(model, text)
+        return ("", "") if text == "" else predict_text(model, text, request)
 
-    def generate_text(model: str, prefix: str, length: float, temperature: float = 0.0, seed: float | None = 0):
+    def generate_text(
+        model: str, prefix: str, length: float, temperature: float = 0.0, seed: float | None = 0,
+        request: gr.Request | None = None,
+    ):  # fmt: skip
         """prefix followed by `length` generated characters (greedy at temperature 0; sampled with `seed` above
         it: the same seed gives the same text; left out, seed 0)."""
+        lang = language(request)
         try:
             if length is None:
-                raise BadRequest(f"The length is missing: give a whole number from 1 to {MAX_GENERATE:,}.")
+                raise BadRequest(f"The length is missing: give a whole number from 1 to {MAX_GENERATE:,}.",
+                                 "error.length_missing", top=f"{MAX_GENERATE:,}")  # fmt: skip
             return zoo.generate(model, prefix, length, temperature or 0.0, 0 if seed is None else seed)
         except BadRequest as error:
-            raise refuse(str(error)) from None
+            raise refuse(message(error, lang), lang) from None
 
     def next_seed(fresh: bool, temperature: float):
         """The seed box before a sampled run (UI only): a fresh seed when asked, else the one shown."""
@@ -59,7 +64,7 @@ def text_tab(app: gr.Blocks, zoo: Zoo) -> None:
         try:
             return _text_json(zoo.inspect_text(model, text))
         except BadRequest as error:
-            raise refuse(str(error)) from None
+            raise refuse(message(error, "en")) from None
 
     def hidden_states(model: str, text: str, request: gr.Request | None = None):
         """The heat map of every RNN/GRU layer's hidden state, and the cross-entropy per character where the
@@ -82,31 +87,32 @@ def text_tab(app: gr.Blocks, zoo: Zoo) -> None:
         fits = text and len(text) <= MAX_TEXT and set(text) <= set(zoo.models[model].entry["vocab"])
         return gr.skip() if fits else _example_text(zoo)(model)
 
-    with gr.Tab("Text"):
+    with gr.Tab(label("tab.text")):
         with gr.Row():
-            text_model = gr.Dropdown(text_models, value=text_models[0], label="model")
-            text = gr.Textbox(label="text", value="hihell", max_length=MAX_TEXT,
-                              info=f"up to {MAX_TEXT} characters from the model's vocabulary")  # fmt: skip
+            text_model = gr.Dropdown(text_models, value=text_models[0], label=label("common.model"))
+            text = gr.Textbox(label=label("text.text"), value="hihell", max_length=MAX_TEXT,
+                              info=label("text.text_info"))  # fmt: skip
         pairs = [pair for pair in EXAMPLE_TEXTS if pair[0] in text_models]
         text_examples = gr.Dataset(components=[text], samples=[[t] for _, t in pairs], type="index",
-                                   sample_labels=[f"{m}: {t}" for m, t in pairs], label="Example texts")  # fmt: skip
-        predicted = gr.Textbox(label="next character at every position", interactive=False)
+                                   sample_labels=[f"{m}: {t}" for m, t in pairs], label=label("text.examples"))  # fmt: skip
+        predicted = gr.Textbox(label=label("text.predicted"), interactive=False)
         table = gr.HTML()
-        with gr.Accordion("Inside the network: the hidden state of every layer", open=True):
+        with gr.Accordion(label("text.inside"), open=True):
             hidden = gr.HTML()  # in the page itself, as the digit layers: shown whenever the tab is opened
-        gr.Markdown("### Continue the text (the step model, one character at a time)")
+        gr.Markdown(label("text.continue"))
         with gr.Row():
             # No minimum/maximum on the component: generate_text's own message names the field and range.
-            length = ExactNumber(value=20, precision=0, label="length", info=f"1 to {MAX_GENERATE} characters")
+            length = ExactNumber(value=20, precision=0, label=label("text.length"),
+                          info=label("text.length_info"))  # fmt: skip
             length.accepts = f"a whole number from 1 to {MAX_GENERATE:,}"
-            temperature = CheckedSlider(0, MAX_TEMPERATURE, value=0, step=0.1, label="temperature",
-                                    info="0 = greedy")  # fmt: skip
-            seed = ExactNumber(value=0, precision=0, label="seed", info="for sampling (temperature > 0)")
+            temperature = CheckedSlider(0, MAX_TEMPERATURE, value=0, step=0.1, label=label("text.temperature"),
+                                    info=label("text.temperature_info"))  # fmt: skip
+            seed = ExactNumber(value=0, precision=0, label=label("text.seed"), info=label("text.seed_info"))
             seed.accepts = f"a whole number from 0 to {MAX_SEED:,}"
-            fresh = gr.Checkbox(value=True, label="new seed each run",
-                                info="untick to keep the seed: the same seed gives the same text")  # fmt: skip
-            go = gr.Button("Continue", variant="primary")
-        generated = gr.Textbox(label="generated", interactive=False)
+            fresh = gr.Checkbox(value=True, label=label("text.fresh"),
+                                info=label("text.fresh_info"))  # fmt: skip
+            go = gr.Button(label("text.go"), variant="primary")
+        generated = gr.Textbox(label=label("text.generated"), interactive=False)
         text.change(text_answer, [text_model, text], [predicted, table], api_name=False,
                     trigger_mode="always_last", show_progress="hidden").success(
             hidden_states, [text_model, text], hidden, api_name=False, trigger_mode="always_last",
@@ -141,7 +147,9 @@ def _example_text(zoo: Zoo):
     return example
 
 
-def _prediction_table(text: str, predicted: str, probabilities: np.ndarray, vocab: list[str], top: int = 3) -> str:
+def _prediction_table(
+    text: str, predicted: str, probabilities: np.ndarray, vocab: list[str], lang: str = "en", top: int = 3
+) -> str:
     """Per position: the input character, then the top-k next characters shaded by probability."""
     shown = min(len(text), 80)
     order = np.argsort(-probabilities[:shown], axis=1)[:, :top]
@@ -155,7 +163,7 @@ def _prediction_table(text: str, predicted: str, probabilities: np.ndarray, voca
         cells.append(
             f'<td style="vertical-align:top;text-align:center;white-space:nowrap"><b>{html.escape(shown_character(text[t]))}</b>{rows}</td>'
         )
-    more = f"<p>(first {shown} of {len(text)} positions)</p>" if shown < len(text) else ""
+    more = f"<p>{say(lang, 'text.more', shown=shown, n=len(text))}</p>" if shown < len(text) else ""
     return f'<div style="overflow-x:auto"><table style="font-family:monospace;font-size:12px"><tr>{"".join(cells)}</tr></table></div>{more}'
 
 
