@@ -26,7 +26,7 @@ def log_start(demo_url, demo_log) -> int:
 
 
 @pytest.fixture(scope="module")
-def page(demo_url, log_start):
+def browser(demo_url, log_start):
     playwright = pytest.importorskip(
         "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
     )
@@ -37,10 +37,16 @@ def page(demo_url, log_start):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--no-first-run", "--disable-sync"])  # fmt: skip
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(demo_url, wait_until="networkidle")
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, demo_url):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(demo_url, wait_until="networkidle")
+    yield page
+    page.close()
 
 
 def _stroke(page, points, box):
@@ -227,18 +233,14 @@ def _english_sentences() -> list[str]:
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
 @pytest.mark.parametrize("width", [400, 1280])
-def test_a_picked_cell_is_worked_out_under_its_layer(demo_url, lang, width):
+def test_a_picked_cell_is_worked_out_under_its_layer(browser, demo_url, lang, width):
     """Digits, Inside: a click on a conv1 cell writes its sum under that layer, in the browser's language, the
     written-out result equal to the model's; Text, Inside: longseq's hidden states and cross-entropy. Nothing is
     wider than the screen; in Korean no sentence of the English table shows. Screenshots in test-artifacts/."""
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium; .ci/run does it)")
-    ARTIFACTS.mkdir(exist_ok=True)
     locale = {"ko": "ko-KR", "en": "en-US"}[lang]
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": width, "height": 900}, locale=locale)
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale)
+    try:
+        page = context.new_page()
         page.goto(demo_url, wait_until="networkidle")
         page.wait_for_function("document.querySelector('button[aria-label=Brush]')?.classList.contains('highlight')",
                                timeout=30_000)  # fmt: skip
@@ -250,7 +252,10 @@ def test_a_picked_cell_is_worked_out_under_its_layer(demo_url, lang, width):
         conv1 = page.locator('img[data-layer="1"]')
         conv1.scroll_into_view_if_needed()
         box = conv1.bounding_box()
-        page.mouse.click(box["x"] + box["width"] * 0.12, box["y"] + box["height"] * 0.25)
+        natural = page.evaluate("(() => { const i = document.querySelector('img[data-layer=\"1\"]'); "
+                                "return [i.naturalWidth, i.naturalHeight]; })()")  # fmt: skip
+        # channel 0's map: its top-left corner at (10, 13) of the picture, 56 px a side (demo/inside.py, grid)
+        page.mouse.click(box["x"] + 38 / natural[0] * box["width"], box["y"] + 41 / natural[1] * box["height"])
         page.locator(".cell-sum [data-sum]").first.wait_for(timeout=30_000)
         sums = page.evaluate("[...document.querySelectorAll('.cell-sum [data-sum]')].map(n => [+n.dataset.sum, "
                              "+n.dataset.value])")  # fmt: skip
@@ -278,7 +283,7 @@ def test_a_picked_cell_is_worked_out_under_its_layer(demo_url, lang, width):
         inside = page.locator(".inside-layers:visible").first
         inside.scroll_into_view_if_needed()
         assert "h_t = tanh(W_xh x_t + W_hh h_t−1 + b)" in page.inner_text("body")
-        assert "␣" in page.inner_text("table")  # the top-3 table shows a space as a visible symbol
+        assert "␣" in page.locator("table:visible").first.inner_text()  # the top-3 table: a space made visible
         shot = inside.bounding_box()
         ce = page.locator(".cross-entropy").bounding_box()
         top = shot["y"] + page.evaluate("window.scrollY")
@@ -286,7 +291,8 @@ def test_a_picked_cell_is_worked_out_under_its_layer(demo_url, lang, width):
                         clip={"x": 0, "y": max(0, top - 8), "width": width,
                               "height": min(ce["y"] + ce["height"] - shot["y"] + 16, 2400)})  # fmt: skip
         text_text = page.inner_text("body")
-        browser.close()
+    finally:
+        context.close()
     if lang == "ko":
         shown = digits_text + text_text
         left = [piece for piece in _english_sentences() if piece in shown]
