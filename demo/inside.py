@@ -441,7 +441,7 @@ def text_figures(
         for u, label in enumerate(row_labels):
             if units <= 32 or u % 5 == 0:
                 _write(draw, (left - 4 - _text_width(label, 11), top + u * cell + (cell - 13) / 2), label, 11, MUTED)
-        kind = f"{layer.op} layer {layer.spec.get('layer', 0)}"
+        kind = say(lang, "text.layer", op=layer.op, k=layer.spec.get("layer", 0))
         title = f"{layer.name} \u00b7 {kind} \u00b7 {say(lang, 'text.title', units=units, n=len(text))}"
         lines = [*_formula(layer, lang), say(lang, "text.columns")]
         if is_output:

@@ -117,6 +117,7 @@ EN: dict[str, str] = {
     "{model}'s layers and answer.",
     # ------------------------------------------------------------------ the Inside view: text
     "text.title": "hidden state, {units} units × {n} characters",
+    "text.layer": "{op} layer {k}",
     "text.bias": "b = b_ih + b_hh: PyTorch keeps two biases, and their sum is the lecture's b",
     "text.gru1": "h_t = (1 − z_t)·n_t + z_t·h_t−1, z_t the update gate, and the candidate",
     "text.gru2": "n_t = tanh(W_in x_t + b_in + r_t·(W_hn h_t−1 + b_hn)), r_t the reset gate",
@@ -258,6 +259,7 @@ KO: dict[str, str] = {
     "inside.int8": "안쪽 보기는 부동소수점 모델을 보여 줍니다: {asked}는 {model}을 INT8로 양자화한 것이라, "
     "여기 보이는 층과 답은 {model}의 것입니다.",
     "text.title": "은닉 상태, 유닛 {units}개 × 문자 {n}개",
+    "text.layer": "{op} {k}층",
     "text.bias": "b = b_ih + b_hh: PyTorch는 편향을 둘로 나눠 두며, 그 합이 강의의 b입니다",
     "text.gru1": "h_t = (1 − z_t)·n_t + z_t·h_t−1, z_t는 업데이트 게이트, 후보 상태는",
     "text.gru2": "n_t = tanh(W_in x_t + b_in + r_t·(W_hn h_t−1 + b_hn)), r_t는 리셋 게이트",

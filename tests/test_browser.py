@@ -254,8 +254,9 @@ def test_a_picked_cell_is_worked_out_under_its_layer(browser, demo_url, lang, wi
         box = conv1.bounding_box()
         natural = page.evaluate("(() => { const i = document.querySelector('img[data-layer=\"1\"]'); "
                                 "return [i.naturalWidth, i.naturalHeight]; })()")  # fmt: skip
-        # channel 0's map: its top-left corner at (10, 13) of the picture, 56 px a side (demo/inside.py, grid)
-        page.mouse.click(box["x"] + 38 / natural[0] * box["width"], box["y"] + 41 / natural[1] * box["height"])
+        # channel 0's map: its top-left corner at (10, 13) of the picture, 2 px a cell (demo/inside.py, grid); row
+        # 8, column 14: on the 7's bar, where the products are not all zero
+        page.mouse.click(box["x"] + 39 / natural[0] * box["width"], box["y"] + 30 / natural[1] * box["height"])
         page.locator(".cell-sum [data-sum]").first.wait_for(timeout=30_000)
         sums = page.evaluate("[...document.querySelectorAll('.cell-sum [data-sum]')].map(n => [+n.dataset.sum, "
                              "+n.dataset.value])")  # fmt: skip
@@ -279,7 +280,7 @@ def test_a_picked_cell_is_worked_out_under_its_layer(browser, demo_url, lang, wi
         page.get_by_role("option", name="longseq", exact=True).click()
         box = page.locator("textarea:visible").first
         box.fill("if you want to build a ship")
-        page.wait_for_function("document.querySelectorAll('.cross-entropy td').length > 20", timeout=30_000)
+        page.wait_for_function("document.querySelectorAll('.cross-entropy .ce-cell').length > 20", timeout=30_000)
         inside = page.locator(".inside-layers:visible").first
         inside.scroll_into_view_if_needed()
         assert "h_t = tanh(W_xh x_t + W_hh h_t−1 + b)" in page.inner_text("body")

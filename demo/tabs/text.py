@@ -187,14 +187,16 @@ def _cross_entropy(model: str, text: str, probabilities: np.ndarray, vocab: list
         rows["p"].append(f"{p:.3f}")
         rows["loss"].append(f"{loss:.3f}")
     shown = min(len(losses), 80)
-    table = "".join(
-        f"<tr><th>{html.escape(say(lang, 'text.' + key))}</th>"
-        + "".join(f"<td>{html.escape(v)}</td>" for v in values[:shown])
-        + "</tr>"
-        for key, values in rows.items()
-    )
+    # one small column per character, wrapping at the screen's width (no sideways scrolling on a phone)
+    box = "display:inline-flex;flex-direction:column;text-align:center;border:1px solid #ddd;padding:1px 4px"
+    names = "".join(f"<span>{html.escape(say(lang, 'text.' + key))}</span>" for key in rows)
+    columns = [f'<div class="ce-names" style="{box};text-align:left;color:#555">{names}</div>'] + [
+        f'<div class="ce-cell" style="{box}">' + "".join(f"<span>{html.escape(rows[key][t])}</span>" for key in rows)
+        + "</div>"
+        for t in range(shown)
+    ]  # fmt: skip
     mean = say(lang, "text.mean", n=len(losses), loss=f"{float(np.mean(losses)):.4f}")
     return (f'<div class="cross-entropy"><p><b>{html.escape(say(lang, "text.ce_title"))}</b></p>'
             f"<p>{html.escape(say(lang, 'text.ce_note', model=model))}</p>"
-            f'<div style="overflow-x:auto"><table style="font-family:monospace;font-size:12px;text-align:center">'
-            f"{table}</table></div><p>{html.escape(mean)}</p></div>")  # fmt: skip
+            f'<div style="display:flex;flex-wrap:wrap;gap:2px;font-family:monospace;font-size:12px">'
+            f'{"".join(columns)}</div><p>{html.escape(mean)}</p></div>')  # fmt: skip
