@@ -82,7 +82,7 @@ def test_a_hovered_convolution_cell_is_worked_out_to_its_value(page):
         written, shown = detail["sums"][0]
         assert abs(written - shown) <= 1e-4 and abs(shown - value) <= 1e-4, (layer, detail["text"])
     conv = _hover_cell(page, "conv1", 0.45, 0.3)["text"]
-    assert "bias" in conv and "×" in conv and "BatchNorm" in conv and "ReLU" in conv
+    assert "bias" in conv and "×" in conv and "batch normalisation" in conv and "ReLU" in conv
     assert "output size = (28 − 3 + 2×1) / 1 + 1 = 28" in page.inner_text(
         "#digit-inside figure.layer[data-layer='conv1']"
     )
