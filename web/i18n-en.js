@@ -119,6 +119,7 @@ export default {
   "train.decayCos": "cosine (to 0)",
   "train.epochs": "epochs",
   "train.hidden": "hidden units",
+  "train.sigmoid": "sigmoid",
   "train.activation": "activation function",
   "train.noise": "noise",
   "train.factor": "factor",

@@ -120,6 +120,7 @@ export default {
   "train.decayCos": "코사인 (0까지)",
   "train.epochs": "에포크",
   "train.hidden": "은닉 유닛 수",
+  "train.sigmoid": "시그모이드",
   "train.activation": "활성화 함수",
   "train.noise": "노이즈",
   "train.factor": "안쪽 원 비율 (factor)",

@@ -12,12 +12,13 @@
 import { t } from "./i18n.js";
 
 const fmt = (v, digits = 3) => {
-  const text = (Object.is(v, -0) ? 0 : v).toFixed(digits);
+  const text = v.toFixed(digits);
+  if (/^-0\.?0*$/.test(text)) return text.slice(1); // −0.00 is 0.00
   return text.startsWith("-") ? `−${text.slice(1)}` : text; // the minus sign, not a hyphen
 };
 /** A term of a sum: a negative number in parentheses, as one writes 2 × (−0.5). */
-const num = (v, digits = 3) => (v < 0 ? `(${fmt(v, digits)})` : fmt(v, digits));
-const signed = (v, digits = 3) => (v < 0 ? `− ${fmt(-v, digits)}` : `+ ${fmt(v, digits)}`);
+const num = (v, digits = 3) => { const text = fmt(v, digits); return text.startsWith("−") ? `(${text})` : text; };
+const signed = (v, digits = 3) => { const text = fmt(v, digits); return text.startsWith("−") ? `− ${text.slice(1)}` : `+ ${text}`; };
 const visible = (c) => (c === " " ? "␣" : c);
 function el(tag, props = {}, ...children) {
   const node = Object.assign(document.createElement(tag), props);

@@ -56,6 +56,7 @@ def subset_woff2(font_path: str, characters: str) -> bytes:
         elif record.nameID == 6:
             record.string = FAMILY.replace(" ", "-")
     out = io.BytesIO()
+    font.recalcTimestamp = False  # the same bytes from the same characters
     font.flavor = "woff2"
     font.save(out)
     return out.getvalue()
