@@ -102,6 +102,7 @@ export default {
   "train.loss": "Loss (binary cross-entropy)",
   "train.accuracy": "Accuracy",
   "train.curvesKey": "Solid: training points; dashed: held-out points. Black: run A; purple: run B.",
+  "train.curvesKeyAll": "All 500 points train: one curve each. Black: run A; purple: run B.",
   "train.optimizer": "optimiser",
   "train.sgd": "gradient descent",
   "train.momentum": "momentum",

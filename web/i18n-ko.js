@@ -103,6 +103,7 @@ export default {
   "train.loss": "손실 (이진 교차 엔트로피)",
   "train.accuracy": "정확도",
   "train.curvesKey": "실선: 학습 데이터, 점선: 검증 데이터. 검정: 학습 A, 보라: 학습 B.",
+  "train.curvesKeyAll": "500개 점 전부로 학습: 곡선은 하나씩. 검정: 학습 A, 보라: 학습 B.",
   "train.optimizer": "옵티마이저",
   "train.sgd": "경사 하강법",
   "train.momentum": "모멘텀",

@@ -62,6 +62,9 @@ export function setUpTraining(zoo) {
     $("t-factor-value").textContent = Number(knobs.factor.value).toFixed(2);
     $("run-b").hidden = !knobs.compare.checked;
     panel.querySelector(".held-legend").hidden = knobs.points.value === "all";
+    const key = $("t-curves-key"); // no dashed curves without held-out points
+    key.dataset.i18n = knobs.points.value === "all" ? "train.curvesKeyAll" : "train.curvesKey";
+    key.textContent = t(key.dataset.i18n);
     for (const el of [knobs.optimizerB, knobs.rateB]) el.disabled = !knobs.compare.checked;
   }
 
