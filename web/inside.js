@@ -121,6 +121,13 @@ function sheet(detail, onClose) {
   return { zoom, explain, open: () => detail.classList.add("open") };
 }
 
+/** On a phone, scroll what was tapped (`target`) above the sheet that now covers the screen's lower part. */
+function reveal(target, detail) {
+  if (!detail.classList.contains("open") || getComputedStyle(detail).position !== "fixed") return;
+  const sheetTop = detail.getBoundingClientRect().top, box = target.getBoundingClientRect();
+  if (box.bottom > sheetTop - 8) window.scrollBy({ top: Math.min(box.top - 8, box.bottom - sheetTop + 8) });
+}
+
 // ------------------------------------------------------------------ digits
 
 /**
@@ -172,10 +179,10 @@ export function digitInside(zoo, root) {
         const px = Math.floor(((event.clientX - box.left) / box.width) * grid.width);
         const py = Math.floor(((event.clientY - box.top) / box.height) * grid.height);
         const cell = cellAt(grid, px, py);
-        if (cell) select(i, ...cell);
+        if (cell) return select(i, ...cell);
       };
       overlay.addEventListener("pointermove", (e) => { if (pinned === null && e.pointerType === "mouse") pick(e); });
-      overlay.addEventListener("pointerdown", (e) => { pinned = i; pick(e); });
+      overlay.addEventListener("pointerdown", async (e) => { pinned = i; await pick(e); reveal(wrap, detail); });
       return { layer, grid, canvas, overlay, scale, sharp, block, max: 1 };
     });
     words(result);
@@ -584,7 +591,7 @@ export function textInside(zoo, root) {
         const row = el("div", { className: "heat-row", style: `grid-template-columns:${labelW}px auto` }, el("span"), header, labels, cells);
         figure.append(row);
         canvas.addEventListener("pointermove", (event) => { if (event.pointerType === "mouse") pick(event, canvas, i, units, start, n); });
-        canvas.addEventListener("pointerdown", (event) => pick(event, canvas, i, units, start, n));
+        canvas.addEventListener("pointerdown", async (event) => { await pick(event, canvas, i, units, start, n); reveal(canvas, detail); });
       }
       box.append(figure);
     });
@@ -596,7 +603,7 @@ export function textInside(zoo, root) {
     const rect = canvas.getBoundingClientRect();
     const c = Math.min(n - 1, Math.max(0, Math.floor(((event.clientX - rect.left) / rect.width) * n)));
     const u = Math.min(units - 1, Math.max(0, Math.floor(((event.clientY - rect.top) / rect.height) * units)));
-    select(i, start + c, u);
+    return select(i, start + c, u);
   }
 
   /** The marker on the picked cell: a ring over that column and row of the line holding position `pos`. */
