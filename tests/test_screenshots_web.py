@@ -1,7 +1,8 @@
 """The page's pictures in docs/, as a student sees it: at 400 px (a phone, touch) and 1280 px, in Korean and
 in English, the digit Inside view with a convolution cell picked, the text Inside view on the longseq sentence
 with a hidden-state cell picked, and the Train tab after the lecture's run. A plain run writes them to
-test-artifacts/; `UPDATE_SCREENSHOTS=1` rewrites docs/screenshot-web-*-{ko,en}-{400,1280}.png."""
+test-artifacts/; `UPDATE_SCREENSHOTS=1` rewrites docs/screenshot-web-*-{ko,en}-{400,1280}.png (and
+docs/screenshot-web.png, the first screen)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ def test_screenshots(browser, demo_url, language, width):  # noqa: F811
 
     # the digit Inside view: a 7, a conv2 cell picked (its channel enlarged, the window on pool1, the worked sum)
     draw_seven(page)
+    if (language, width) == ("en", 1280):  # the page's first screen, README.md's first picture
+        page.screenshot(path=str(FOLDER / "screenshot-web.png"))
     overlay = page.locator("#digit-inside figure.layer[data-layer='conv2'] .layer-overlay")
     overlay.scroll_into_view_if_needed()
     page.evaluate("window.scrollBy(0, -160)")

@@ -15,10 +15,10 @@ export default {
   "tab.text": "Text",
   "tab.train": "Train",
   // ---------------------------------------------------------------- the models, by lecture
-  "model.mlp": "multi-layer perceptron (MLP) 784-512-512-10",
-  "model.cnn": "CNN: two 3×3 convolution layers (the MNIST CNN lecture)",
-  "model.cnn-small": "small CNN: 5×5 filters, 10 and 20 channels",
-  "model.cnn-bn": "deeper CNN: three convolution blocks with batch normalisation",
+  "model.mlp": "multi-layer perceptron 784-512-512-10",
+  "model.cnn": "CNN, two 3×3 convolutions (MNIST CNN lecture)",
+  "model.cnn-small": "small CNN, 5×5 filters",
+  "model.cnn-bn": "deeper CNN with batch normalisation",
   "model.hihello": "RNN that learns \"hihello\" (the first RNN lecture)",
   "model.charseq": "RNN that learns \"if you want you\" (character sequence)",
   "model.longseq": "2-layer RNN that learns the long sentence",
@@ -27,7 +27,7 @@ export default {
   "model.int8": ({ name }) => `${name}, INT8 copy`,
   // ---------------------------------------------------------------- Digits
   "digits.model": "model",
-  "digits.option": ({ name, file, accuracy, dataset, kb }) => `${name} · ${file}, ${accuracy}% on ${dataset}, ${kb} KB`,
+  "digits.option": ({ name, file, accuracy, dataset, kb }) => `${name} (${file}, ${accuracy}% on ${dataset}, ${kb} KB)`,
   "digits.sketch": "Draw a digit here (mouse, touch or pen)",
   "digits.clear": "Clear",
   "digits.upload": "Upload a picture",

@@ -17,9 +17,9 @@ export default {
   "tab.train": "학습",
   // ---------------------------------------------------------------- 모델: 강의와 구조로 부른다
   "model.mlp": "다층 퍼셉트론(MLP) 784-512-512-10",
-  "model.cnn": "CNN: 3×3 합성곱 층 두 개 (MNIST CNN 강의)",
-  "model.cnn-small": "작은 CNN: 5×5 필터, 채널 10개와 20개",
-  "model.cnn-bn": "더 깊은 CNN: 배치 정규화가 있는 합성곱 블록 세 개",
+  "model.cnn": "3×3 합성곱 두 층의 CNN (MNIST CNN 강의)",
+  "model.cnn-small": "5×5 필터의 작은 CNN",
+  "model.cnn-bn": "배치 정규화를 쓴 더 깊은 CNN",
   "model.hihello": "\"hihello\"를 배우는 RNN (첫 RNN 강의)",
   "model.charseq": "\"if you want you\"를 배우는 RNN (문자 시퀀스)",
   "model.longseq": "긴 문장을 배우는 2층 RNN",
@@ -28,7 +28,7 @@ export default {
   "model.int8": ({ name }) => `${name}, INT8 사본`,
   // ---------------------------------------------------------------- 숫자 탭
   "digits.model": "모델",
-  "digits.option": ({ name, file, accuracy, dataset, kb }) => `${name} · ${file}, ${dataset} 정확도 ${accuracy}%, ${kb} KB`,
+  "digits.option": ({ name, file, accuracy, dataset, kb }) => `${name} (${file}, ${dataset} 정확도 ${accuracy}%, ${kb} KB)`,
   "digits.sketch": "여기에 숫자를 그리세요 (마우스, 터치, 펜)",
   "digits.clear": "지우기",
   "digits.upload": "그림 올리기",
