@@ -31,11 +31,12 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
+from gradio.components.base import server
 from PIL import Image, ImageDraw
-from starlette.middleware import Middleware
 
-from demo.guard import BodyLimit, check_uploads, explain_refusals, return_memory_to_the_system
-from demo.images import MAX_SKETCH_SIDE, NotADigit, check_blob_size, to_rgba
+from demo import surface
+from demo.guard import check_uploads, explain_refusals, return_memory_to_the_system
+from demo.images import NotADigit, to_rgba
 from demo.inside import digit_pictures, png_bytes, text_heat_maps
 from demo.runtime import (
     MAX_GENERATE,
@@ -59,6 +60,7 @@ CACHE_SWEEP_S, CACHE_AGE_S, UNREAD_UPLOAD_S = 1, 2, 60
 # Memory: Gradio keeps a copy of the app's config for every session, and every HTTP API call is a new session:
 # the 10,000 it keeps by default cost ~50 KB each here. Older sessions lose nothing this app keeps.
 SESSIONS = 200
+KEEP_PER_PAGE = 2  # an open page's current upload and sketch composite, kept in the cache (FileCache.keep)
 # Overload: at most QUEUE_MAX requests wait; the next gets HTTP 503 "Queue is full" (the page says "This
 # application is currently busy. Please try again."), instead of a wait that grows without limit.
 QUEUE_MAX = 32
@@ -122,29 +124,24 @@ class UploadedImage(gr.Image):
 
 
 class GuardedSketchpad(gr.Sketchpad):
-    """gr.Sketchpad that reads only this app's uploads and refuses a drawing larger than a screen."""
+    """gr.Sketchpad that reads only this app's uploads, refuses a drawing larger than a screen before decoding
+    it, and keeps the page's drawings in a bounded store (demo/surface.py)."""
 
     app: gr.Blocks | None = None  # set by build_app
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.blob_storage = surface.SketchBlobs()
 
     def get_block_name(self) -> str:
         return "imageeditor"  # the front end of gr.Sketchpad
 
     def preprocess(self, payload):
-        check_uploads(payload, self.app)
-        blobs = self.blob_storage.get(payload.id) if payload is not None and payload.id is not None else None
-        if blobs is not None:  # the drawing as PNG bytes (the page's own route): its size, read from the header
-            for blob in (blobs.background, blobs.composite, *blobs.layers):
-                try:
-                    check_blob_size(blob, MAX_SKETCH_SIDE)
-                except NotADigit as error:
-                    self.blob_storage.pop(payload.id, None)
-                    raise gr.Error(str(error)) from None
-        try:
-            return super().preprocess(payload)
-        except (OSError, ValueError, SyntaxError) as error:  # Pillow: not an image, truncated, ...
-            raise gr.Error(
-                f"The drawing could not be read ({type(error).__name__}). Draw on the canvas again."
-            ) from None
+        return surface.sketch_value(self, payload)
+
+    @server
+    def accept_blobs(self, data, request: gr.Request):
+        self.blob_storage.accept(data, caller=request.client.host if request.client else "")
 
 
 def _as_number(payload, what: str, accepts: str) -> float | None:
@@ -198,7 +195,7 @@ def launch_options(models_dir: str | Path = "models") -> dict:
 
     # js= belongs to launch() since Gradio 6 (in gr.Blocks it is deprecated)
     return {"max_file_size": MAX_UPLOAD, "js": SELECT_BRUSH_JS, "state_session_capacity": SESSIONS,
-            "app_kwargs": {"routes": routes(models_dir), "middleware": [Middleware(BodyLimit)]}}  # fmt: skip
+            "app_kwargs": {"routes": routes(models_dir), "middleware": surface.middleware()}}  # fmt: skip
 
 
 class FileCache:
@@ -219,10 +216,12 @@ class FileCache:
         self.kept: frozenset[str] = frozenset()
         self.read_at: dict[str, float] = {}
         self.lock = threading.Lock()
+        self.uploads: set[str] = set()  # the app's uploads (start_sweeping)
 
     def keep(self, sketch, upload, request: gr.Request) -> None:
-        """Bound with preprocess=False: `sketch` and `upload` are Gradio's payloads (file paths, not pixels)."""
-        paths = frozenset(_file_paths([sketch, upload]))
+        """Bound with preprocess=False: `sketch` and `upload` are Gradio's payloads (file paths, not pixels).
+        Only this app's uploads are kept, KEEP_PER_PAGE at most."""
+        paths = frozenset(surface.kept_files(_file_paths([sketch, upload]), self.uploads, KEEP_PER_PAGE))
         with self.lock:
             self.pinned[request.session_hash] = paths
             self.pinned.move_to_end(request.session_hash)
@@ -287,6 +286,7 @@ class FileCache:
     def start_sweeping(self, app: gr.Blocks) -> None:
         """A daemon thread: sweep every CACHE_SWEEP_S seconds for as long as the app exists."""
         ref = weakref.ref(app)
+        self.uploads = app.upload_file_set
 
         def run() -> None:
             while (live := ref()) is not None:
@@ -596,6 +596,7 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
     upload.examples = frozenset(os.path.abspath(_cached(upload, picture)) for picture in pictures)
     upload.keep_in_cache.update(upload.examples)
     explain_refusals(app)
+    surface.install_surface(app)  # every route and event checked (demo/surface.py)
     allow_optional_inputs(app, OPTIONAL_INPUTS)
     lazy_session_configs()
     file_cache.start_sweeping(app)

@@ -45,7 +45,7 @@ def check_blob_size(blob: bytes | None, side: int) -> None:
     headers; nothing decoded)."""
     if blob is None:
         return
-    with open_image(io.BytesIO(blob), "the drawing") as image:
+    with open_image(io.BytesIO(blob), "The drawing") as image:
         width, height = real_size(image)
     if width > side or height > side:
         raise NotADigit(f"The drawing is {width}x{height}; a sketch is at most {side}x{side} px.")
