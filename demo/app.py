@@ -97,11 +97,9 @@ SELECT_BRUSH_JS = """
 
 
 class UploadedImage(gr.Image):
-    """gr.Image that passes the file as uploaded (alpha and mode intact) and answers a non-image clearly.
-
-    Gradio opens the upload with Pillow before our function runs; a file that is not an image fails there
-    with Pillow's own message. This turns that into the same message the rest of the app gives.
-    """
+    """gr.Image that passes the file as uploaded (alpha and mode intact): its path, once it is known to be this
+    app's upload. Gradio would open it with Pillow first, which decodes an ICO file whatever its size; the app's
+    own reading checks the real size before decoding and explains a non-image (demo/images.py)."""
 
     app: gr.Blocks | None = None  # set by build_app: only this app's uploads are read (demo/guard.py)
     examples: frozenset[str] = frozenset()  # and this app's own example pictures, as Gradio cached them
@@ -113,14 +111,7 @@ class UploadedImage(gr.Image):
         path = getattr(payload, "path", None)
         if not (isinstance(path, str) and os.path.abspath(path) in self.examples):
             check_uploads(payload, self.app)
-        try:
-            return super().preprocess(payload)
-        except Exception as error:  # Pillow's UnidentifiedImageError, decompression-bomb errors, ...
-            name = getattr(payload, "orig_name", None) or "the upload"
-            raise gr.Error(
-                f"{name} is not an image Pillow can read ({type(error).__name__}). "
-                "Upload a PNG, JPEG, GIF, BMP, TIFF or WebP picture of one digit."
-            ) from None
+        return None if payload is None else payload.path
 
 
 class GuardedSketchpad(gr.Sketchpad):

@@ -221,11 +221,12 @@ def _call_refusal(scope, path: str, body: _Body) -> tuple[int, str] | None:
     if "data" in request and not isinstance(request["data"], list):
         return 422, f'"data" must be a list of the endpoint\'s inputs, in order; {named}.'
     name = match.group(2) if match else None
-    if route == "/queue/join" or name == "predict":  # the page's own events, by number
+    by_number = route == "/queue/join" or (name == "predict" and match.group(1) in ("run", "api"))
+    if by_number:  # the page's own events, by number
         index = request.get("fn_index")
         if isinstance(index, bool) or not isinstance(index, int) or index not in blocks.fns:
             return 404, f"There is no event number {str(index)[:20]} in this app; {named}."
-        if name == "predict" and blocks.fns[index].queue:  # Gradio would run it outside the queue's limits
+        if route != "/queue/join" and blocks.fns[index].queue:  # Gradio would run it outside the queue's limits
             return 404, f"This event runs through the queue only (/gradio_api/queue/join); {named}."
         return None
     if name not in public:
