@@ -60,7 +60,6 @@ CACHE_SWEEP_S, CACHE_AGE_S, UNREAD_UPLOAD_S = 1, 2, 60
 # Memory: Gradio keeps a copy of the app's config for every session, and every HTTP API call is a new session:
 # the 10,000 it keeps by default cost ~50 KB each here. Older sessions lose nothing this app keeps.
 SESSIONS = 200
-KEEP_PER_PAGE = 2  # an open page's current upload and sketch composite, kept in the cache (FileCache.keep)
 # Overload: at most QUEUE_MAX requests wait; the next gets HTTP 503 "Queue is full" (the page says "This
 # application is currently busy. Please try again."), instead of a wait that grows without limit.
 QUEUE_MAX = 32
@@ -120,10 +119,6 @@ class GuardedSketchpad(gr.Sketchpad):
 
     app: gr.Blocks | None = None  # set by build_app
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.blob_storage = surface.SketchBlobs()
-
     def get_block_name(self) -> str:
         return "imageeditor"  # the front end of gr.Sketchpad
 
@@ -132,7 +127,7 @@ class GuardedSketchpad(gr.Sketchpad):
 
     @server
     def accept_blobs(self, data, request: gr.Request):
-        self.blob_storage.accept(data, caller=request.client.host if request.client else "")
+        surface.sketch_blobs(self).accept(data, caller=request.client.host if request.client else "")
 
 
 def _as_number(payload, what: str, accepts: str) -> float | None:
@@ -211,8 +206,8 @@ class FileCache:
 
     def keep(self, sketch, upload, request: gr.Request) -> None:
         """Bound with preprocess=False: `sketch` and `upload` are Gradio's payloads (file paths, not pixels).
-        Only this app's uploads are kept, KEEP_PER_PAGE at most."""
-        paths = frozenset(surface.kept_files(_file_paths([sketch, upload]), self.uploads, KEEP_PER_PAGE))
+        Only the sketch's composite and the upload (what a change of model re-reads), if they are this app's."""
+        paths = frozenset(surface.kept_files(sketch, upload, self.uploads))
         with self.lock:
             self.pinned[request.session_hash] = paths
             self.pinned.move_to_end(request.session_hash)
@@ -289,15 +284,6 @@ class FileCache:
                 time.sleep(CACHE_SWEEP_S)
 
         threading.Thread(target=run, name="cache-sweeper", daemon=True).start()
-
-
-def _file_paths(payload) -> list[str]:
-    if isinstance(payload, dict):
-        own = [payload["path"]] if isinstance(payload.get("path"), str) else []
-        return own + [p for value in payload.values() for p in _file_paths(value)]
-    if isinstance(payload, (list, tuple)):
-        return [p for value in payload for p in _file_paths(value)]
-    return []
 
 
 def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_max: int = QUEUE_MAX) -> gr.Blocks:

@@ -512,6 +512,14 @@ def _bad_blob(text: str, status: int = 400) -> HTTPException:
     return HTTPException(status_code=status, detail=f"{text} (the Sketchpad's drawing upload)")
 
 
+def sketch_blobs(sketchpad) -> SketchBlobs:
+    """The Sketchpad's drawing store, made bounded the first time it is used (Gradio's is a plain dict, set in
+    its constructor, whose signature Gradio also reads for the component's props: it is left as it is)."""
+    if not isinstance(sketchpad.blob_storage, SketchBlobs):
+        sketchpad.blob_storage = SketchBlobs()
+    return sketchpad.blob_storage
+
+
 def sketch_value(sketchpad, payload) -> dict | None:
     """A Sketchpad's input as the app reads it: {"composite": RGBA array or None, "background": None,
     "layers": []}. The composite comes from the page's drawing (`payload.id`) or an upload named in the
@@ -520,7 +528,7 @@ def sketch_value(sketchpad, payload) -> dict | None:
     if payload is None:
         return None
     check_uploads(payload, sketchpad.app)
-    drawing = sketchpad.blob_storage.pop(payload.id) if payload.id is not None else None
+    drawing = sketch_blobs(sketchpad).pop(payload.id) if payload.id is not None else None
     if drawing is None and payload.composite is not None:
         drawing = payload.composite.path
     composite = None
@@ -539,12 +547,14 @@ def _bytes_file(blob: bytes):
     return io.BytesIO(blob)
 
 
-def kept_files(paths: list, uploads, limit: int) -> list[str]:
-    """Of the paths a page asks to keep in the cache, those that are this app's uploads, at most `limit`."""
+def kept_files(sketch, upload, uploads) -> list[str]:
+    """What a page asks to keep in the cache (the keep event's raw payloads), as the paths worth keeping: the
+    sketch's composite and the upload, which a change of model re-reads, if they are this app's uploads.
+    Whatever else the payload names (layers, a background, a thousand paths) is not kept."""
+    composite = sketch.get("composite") if isinstance(sketch, dict) else None
     kept = []
-    for path in paths:
+    for file in (composite, upload):
+        path = file.get("path") if isinstance(file, dict) else None
         if isinstance(path, str) and "\x00" not in path and os.path.abspath(path) in uploads and path not in kept:
             kept.append(path)
-        if len(kept) >= limit:
-            break
     return kept
