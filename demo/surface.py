@@ -179,7 +179,7 @@ async def _read_body(scope, receive, send, limit: int) -> _Body | None:
         while True:
             wait = min(BODY_IDLE_S, deadline - time.monotonic())
             try:
-                message = await asyncio.wait_for(receive(), timeout=max(wait, 0.001))
+                message = await _receive_within(receive, max(wait, 0.001))
             except asyncio.TimeoutError:
                 await _answer(send, 408, f"The request body stalled: a body must keep arriving (a pause of at "
                                          f"most {BODY_IDLE_S} s) and be complete within {BODY_TOTAL_S} s.")  # fmt: skip
@@ -200,6 +200,13 @@ async def _read_body(scope, receive, send, limit: int) -> _Body | None:
         raise
 
 
+async def _receive_within(receive, seconds: float):
+    if hasattr(asyncio, "timeout"):  # Python 3.11: no task per message, as wait_for makes
+        async with asyncio.timeout(seconds):
+            return await receive()
+    return await asyncio.wait_for(receive(), seconds)
+
+
 def _call_refusal(scope, path: str, body: _Body) -> tuple[int, str] | None:
     """(status, sentence) for a call that names no endpoint of this app, else None. Gradio answers such calls
     with a bare 500, or runs an event that has no API name under the name it gave it ("false_3")."""
@@ -210,7 +217,7 @@ def _call_refusal(scope, path: str, body: _Body) -> tuple[int, str] | None:
     blocks = _blocks(scope)
     if blocks is None:
         return None
-    public = sorted(fn.api_name for fn in blocks.fns.values() if fn.api_visibility == "public" and fn.api_name)
+    public = _public_names(blocks)
     named = "the endpoints are " + ", ".join(public) + " (see /?view=api)"
     try:
         request = json.loads(body.json_bytes())
@@ -232,6 +239,15 @@ def _call_refusal(scope, path: str, body: _Body) -> tuple[int, str] | None:
     if name not in public:
         return 404, f"There is no endpoint {name[:60]!r}; {named}."
     return None
+
+
+def _public_names(blocks) -> list[str]:
+    """The app's public endpoints, sorted (read once per app: its events do not change once it is built)."""
+    names = getattr(blocks, "_public_endpoint_names", None)
+    if names is None:
+        names = sorted(fn.api_name for fn in blocks.fns.values() if fn.api_visibility == "public" and fn.api_name)
+        blocks._public_endpoint_names = names
+    return names
 
 
 def _blocks(scope):
