@@ -106,7 +106,7 @@ def _decoded_rgba(image: Image.Image, given: Image.Image | None, name: str) -> n
         return np.asarray(image.convert("RGBA"))
     except Image.DecompressionBombError as error:  # an icon's inner picture, found over Pillow's own limit
         failure = too_large_message(str(error))
-    except (OSError, SyntaxError, ValueError, EOFError) as error:  # decoding fails past the header: truncated
+    except Exception as error:  # decoding fails past the header: truncated, damaged (a plugin's IndexError, ...)
         failure = (
             f"{name} could not be decoded: the file is truncated or damaged ({type(error).__name__}). "
             "Upload a complete PNG, JPEG, GIF, BMP, TIFF or WebP picture of one digit."

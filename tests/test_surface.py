@@ -416,6 +416,13 @@ def test_a_picture_over_pillows_own_limit_gets_the_size_message(raw):
     assert event == "error" and "limit is 40 megapixels" in message and "DecompressionBomb" not in message, message
 
 
+def test_a_truncated_qoi_is_explained(raw):
+    out = io.BytesIO()
+    _seven((300, 300)).save(out, "QOI")
+    event, message = raw.call("classify_digit", [raw.upload(out.getvalue()[:700], "cut.qoi"), "cnn-bn"])
+    assert event == "error" and "truncated or damaged" in message, message
+
+
 # --------------------------------------------------------------------------------- after the sweeps
 
 
@@ -456,3 +463,4 @@ def test_the_gradio_and_uvicorn_internals_used_are_there():
     assert "api_open" in Path(routes.__file__).read_text()
     sketchpad = gradio.Sketchpad()
     assert isinstance(sketchpad.blob_storage, dict) and hasattr(gradio.ImageEditor.accept_blobs, "_is_server_fn")
+

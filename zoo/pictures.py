@@ -42,7 +42,7 @@ def open_image(path, name: str | None = None) -> Image.Image:
         message = too_large_message(str(error))
     except NotADigit:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error) as error:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as error:
         message = (
             f"{name} is not an image Pillow can read ({type(error).__name__}). "
             "Upload a PNG, JPEG, GIF, BMP, TIFF or WebP picture of one digit."
