@@ -463,4 +463,3 @@ def test_the_gradio_and_uvicorn_internals_used_are_there():
     assert "api_open" in Path(routes.__file__).read_text()
     sketchpad = gradio.Sketchpad()
     assert isinstance(sketchpad.blob_storage, dict) and hasattr(gradio.ImageEditor.accept_blobs, "_is_server_fn")
-
