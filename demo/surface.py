@@ -299,6 +299,8 @@ class TimedH11Protocol(H11Protocol):
     request has not been read HEADER_TIMEOUT_S after it opened (or after the last answer) is told 408 and
     closed. A request being answered is never cut."""
 
+    _header_timer = None
+
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self._arm_header_deadline()
@@ -307,11 +309,20 @@ class TimedH11Protocol(H11Protocol):
         super().on_response_complete()
         self._arm_header_deadline()
 
-    def _arm_header_deadline(self) -> None:
-        self.loop.call_later(HEADER_TIMEOUT_S, self._headers_due, self.cycle)
+    def connection_lost(self, exc) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()  # the timer would keep this connection's objects for HEADER_TIMEOUT_S
+        super().connection_lost(exc)
 
-    def _headers_due(self, cycle) -> None:
-        waiting = self.cycle is cycle and (cycle is None or cycle.response_complete)
+    def _arm_header_deadline(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+        # the cycle by id, not the cycle itself: a finished request's objects are not kept for the deadline
+        self._header_timer = self.loop.call_later(HEADER_TIMEOUT_S, self._headers_due, id(self.cycle))
+
+    def _headers_due(self, cycle_id: int) -> None:
+        cycle = self.cycle
+        waiting = id(cycle) == cycle_id and (cycle is None or cycle.response_complete)
         if waiting and not self.transport.is_closing():
             text = b"The request headers did not arrive in time."
             self.transport.write(b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain\r\nconnection: "
