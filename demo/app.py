@@ -176,7 +176,7 @@ def _frame_picture(frame: np.ndarray) -> np.ndarray:
 
 def launch_options(models_dir: str | Path = "models") -> dict:
     """What `launch()` needs besides host and port, for `python -m demo` and the Space's app.py alike: the
-    upload cap, the request-size limit (demo/guard.py), and the browser page at /web/ (demo/web.py)."""
+    upload cap, the request-size limits and deadlines (demo/surface.py), and the browser page at /web/ (demo/web.py)."""
     from demo.web import routes
 
     # js= belongs to launch() since Gradio 6 (in gr.Blocks it is deprecated)
