@@ -31,11 +31,12 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
+from gradio.components.base import server
 from PIL import Image, ImageDraw
-from starlette.middleware import Middleware
 
-from demo.guard import BodyLimit, check_uploads, explain_refusals, return_memory_to_the_system
-from demo.images import MAX_SKETCH_SIDE, NotADigit, check_blob_size, to_rgba
+from demo import surface
+from demo.guard import check_uploads, explain_refusals, return_memory_to_the_system
+from demo.images import NotADigit, to_rgba
 from demo.inside import digit_pictures, png_bytes, text_heat_maps
 from demo.runtime import (
     MAX_GENERATE,
@@ -95,11 +96,9 @@ SELECT_BRUSH_JS = """
 
 
 class UploadedImage(gr.Image):
-    """gr.Image that passes the file as uploaded (alpha and mode intact) and answers a non-image clearly.
-
-    Gradio opens the upload with Pillow before our function runs; a file that is not an image fails there
-    with Pillow's own message. This turns that into the same message the rest of the app gives.
-    """
+    """gr.Image that passes the file as uploaded (alpha and mode intact): its path, once it is known to be this
+    app's upload. Gradio would open it with Pillow first, which decodes an ICO file whatever its size; the app's
+    own reading checks the real size before decoding and explains a non-image (demo/images.py)."""
 
     app: gr.Blocks | None = None  # set by build_app: only this app's uploads are read (demo/guard.py)
     examples: frozenset[str] = frozenset()  # and this app's own example pictures, as Gradio cached them
@@ -111,18 +110,12 @@ class UploadedImage(gr.Image):
         path = getattr(payload, "path", None)
         if not (isinstance(path, str) and os.path.abspath(path) in self.examples):
             check_uploads(payload, self.app)
-        try:
-            return super().preprocess(payload)
-        except Exception as error:  # Pillow's UnidentifiedImageError, decompression-bomb errors, ...
-            name = getattr(payload, "orig_name", None) or "the upload"
-            raise gr.Error(
-                f"{name} is not an image Pillow can read ({type(error).__name__}). "
-                "Upload a PNG, JPEG, GIF, BMP, TIFF or WebP picture of one digit."
-            ) from None
+        return None if payload is None else payload.path
 
 
 class GuardedSketchpad(gr.Sketchpad):
-    """gr.Sketchpad that reads only this app's uploads and refuses a drawing larger than a screen."""
+    """gr.Sketchpad that reads only this app's uploads, refuses a drawing larger than a screen before decoding
+    it, and keeps the page's drawings in a bounded store (demo/surface.py)."""
 
     app: gr.Blocks | None = None  # set by build_app
 
@@ -130,21 +123,11 @@ class GuardedSketchpad(gr.Sketchpad):
         return "imageeditor"  # the front end of gr.Sketchpad
 
     def preprocess(self, payload):
-        check_uploads(payload, self.app)
-        blobs = self.blob_storage.get(payload.id) if payload is not None and payload.id is not None else None
-        if blobs is not None:  # the drawing as PNG bytes (the page's own route): its size, read from the header
-            for blob in (blobs.background, blobs.composite, *blobs.layers):
-                try:
-                    check_blob_size(blob, MAX_SKETCH_SIDE)
-                except NotADigit as error:
-                    self.blob_storage.pop(payload.id, None)
-                    raise gr.Error(str(error)) from None
-        try:
-            return super().preprocess(payload)
-        except (OSError, ValueError, SyntaxError) as error:  # Pillow: not an image, truncated, ...
-            raise gr.Error(
-                f"The drawing could not be read ({type(error).__name__}). Draw on the canvas again."
-            ) from None
+        return surface.sketch_value(self, payload)
+
+    @server
+    def accept_blobs(self, data, request: gr.Request):
+        surface.sketch_blobs(self).accept(data, caller=request.client.host if request.client else "")
 
 
 def _as_number(payload, what: str, accepts: str) -> float | None:
@@ -193,12 +176,12 @@ def _frame_picture(frame: np.ndarray) -> np.ndarray:
 
 def launch_options(models_dir: str | Path = "models") -> dict:
     """What `launch()` needs besides host and port, for `python -m demo` and the Space's app.py alike: the
-    upload cap, the request-size limit (demo/guard.py), and the browser page at /web/ (demo/web.py)."""
+    upload cap, the request-size limits and deadlines (demo/surface.py), and the browser page at /web/ (demo/web.py)."""
     from demo.web import routes
 
     # js= belongs to launch() since Gradio 6 (in gr.Blocks it is deprecated)
     return {"max_file_size": MAX_UPLOAD, "js": SELECT_BRUSH_JS, "state_session_capacity": SESSIONS,
-            "app_kwargs": {"routes": routes(models_dir), "middleware": [Middleware(BodyLimit)]}}  # fmt: skip
+            "app_kwargs": {"routes": routes(models_dir), "middleware": surface.middleware()}}  # fmt: skip
 
 
 class FileCache:
@@ -219,10 +202,12 @@ class FileCache:
         self.kept: frozenset[str] = frozenset()
         self.read_at: dict[str, float] = {}
         self.lock = threading.Lock()
+        self.uploads: set[str] = set()  # the app's uploads (start_sweeping)
 
     def keep(self, sketch, upload, request: gr.Request) -> None:
-        """Bound with preprocess=False: `sketch` and `upload` are Gradio's payloads (file paths, not pixels)."""
-        paths = frozenset(_file_paths([sketch, upload]))
+        """Bound with preprocess=False: `sketch` and `upload` are Gradio's payloads (file paths, not pixels).
+        Only the sketch's composite and the upload (what a change of model re-reads), if they are this app's."""
+        paths = frozenset(surface.kept_files(sketch, upload, self.uploads))
         with self.lock:
             self.pinned[request.session_hash] = paths
             self.pinned.move_to_end(request.session_hash)
@@ -287,6 +272,7 @@ class FileCache:
     def start_sweeping(self, app: gr.Blocks) -> None:
         """A daemon thread: sweep every CACHE_SWEEP_S seconds for as long as the app exists."""
         ref = weakref.ref(app)
+        self.uploads = app.upload_file_set
 
         def run() -> None:
             while (live := ref()) is not None:
@@ -298,15 +284,6 @@ class FileCache:
                 time.sleep(CACHE_SWEEP_S)
 
         threading.Thread(target=run, name="cache-sweeper", daemon=True).start()
-
-
-def _file_paths(payload) -> list[str]:
-    if isinstance(payload, dict):
-        own = [payload["path"]] if isinstance(payload.get("path"), str) else []
-        return own + [p for value in payload.values() for p in _file_paths(value)]
-    if isinstance(payload, (list, tuple)):
-        return [p for value in payload for p in _file_paths(value)]
-    return []
 
 
 def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_max: int = QUEUE_MAX) -> gr.Blocks:
@@ -596,6 +573,7 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
     upload.examples = frozenset(os.path.abspath(_cached(upload, picture)) for picture in pictures)
     upload.keep_in_cache.update(upload.examples)
     explain_refusals(app)
+    surface.install_surface(app)  # every route and event checked (demo/surface.py)
     allow_optional_inputs(app, OPTIONAL_INPUTS)
     lazy_session_configs()
     file_cache.start_sweeping(app)
