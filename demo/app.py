@@ -27,10 +27,10 @@ from collections.abc import MutableMapping
 from pathlib import Path
 
 import gradio as gr
-from starlette.middleware import Middleware
 
+from demo import surface
 from demo.components import refuse
-from demo.guard import BodyLimit, explain_refusals, return_memory_to_the_system
+from demo.guard import explain_refusals, return_memory_to_the_system
 from demo.runtime import Zoo
 from demo.strings import english, i18n, label
 from demo.tabs.digits import SELECT_BRUSH_JS, digits_tab
@@ -56,12 +56,12 @@ OPTIONAL_INPUTS = {"generate_text": 1}
 
 def launch_options(models_dir: str | Path = "models") -> dict:
     """What `launch()` needs besides host and port, for `python -m demo` and the Space's app.py alike: the
-    upload cap, the request-size limit (demo/guard.py), and the browser page at /web/ (demo/web.py)."""
+    upload cap, the request-size limits and deadlines (demo/surface.py), and the browser page at /web/ (demo/web.py)."""
     from demo.web import routes
 
     # js= belongs to launch() since Gradio 6 (in gr.Blocks it is deprecated)
     return {"max_file_size": MAX_UPLOAD, "js": SELECT_BRUSH_JS, "state_session_capacity": SESSIONS, "i18n": i18n(),
-            "app_kwargs": {"routes": routes(models_dir), "middleware": [Middleware(BodyLimit)]}}  # fmt: skip
+            "app_kwargs": {"routes": routes(models_dir), "middleware": surface.middleware()}}  # fmt: skip
 
 
 class FileCache:
@@ -82,10 +82,12 @@ class FileCache:
         self.kept: frozenset[str] = frozenset()
         self.read_at: dict[str, float] = {}
         self.lock = threading.Lock()
+        self.uploads: set[str] = set()  # the app's uploads (start_sweeping)
 
     def keep(self, sketch, upload, request: gr.Request) -> None:
-        """Bound with preprocess=False: `sketch` and `upload` are Gradio's payloads (file paths, not pixels)."""
-        paths = frozenset(_file_paths([sketch, upload]))
+        """Bound with preprocess=False: `sketch` and `upload` are Gradio's payloads (file paths, not pixels).
+        Only the sketch's composite and the upload (what a change of model re-reads), if they are this app's."""
+        paths = frozenset(surface.kept_files(sketch, upload, self.uploads))
         with self.lock:
             self.pinned[request.session_hash] = paths
             self.pinned.move_to_end(request.session_hash)
@@ -150,6 +152,7 @@ class FileCache:
     def start_sweeping(self, app: gr.Blocks) -> None:
         """A daemon thread: sweep every CACHE_SWEEP_S seconds for as long as the app exists."""
         ref = weakref.ref(app)
+        self.uploads = app.upload_file_set
 
         def run() -> None:
             while (live := ref()) is not None:
@@ -161,15 +164,6 @@ class FileCache:
                 time.sleep(CACHE_SWEEP_S)
 
         threading.Thread(target=run, name="cache-sweeper", daemon=True).start()
-
-
-def _file_paths(payload) -> list[str]:
-    if isinstance(payload, dict):
-        own = [payload["path"]] if isinstance(payload.get("path"), str) else []
-        return own + [p for value in payload.values() for p in _file_paths(value)]
-    if isinstance(payload, (list, tuple)):
-        return [p for value in payload for p in _file_paths(value)]
-    return []
 
 
 def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_max: int = QUEUE_MAX) -> gr.Blocks:
@@ -186,6 +180,7 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
         points_tab(zoo)
         app.queue(default_concurrency_limit=CONCURRENCY, max_size=queue_max)
     explain_refusals(app)
+    surface.install_surface(app)  # every route and event checked (demo/surface.py)
     allow_optional_inputs(app, OPTIONAL_INPUTS)
     lazy_session_configs()
     file_cache.start_sweeping(app)

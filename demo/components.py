@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 
 import gradio as gr
+from gradio.components.base import server
 
+from demo import surface
 from demo.guard import check_uploads
-from demo.images import MAX_SKETCH_SIDE, NotADigit, check_blob_size
 from demo.strings import english, say
 
 
@@ -19,11 +20,9 @@ def refuse(message: str, lang: str = "en") -> gr.Error:
 
 
 class UploadedImage(gr.Image):
-    """gr.Image that passes the file as uploaded (alpha and mode intact) and answers a non-image clearly.
-
-    Gradio opens the upload with Pillow before our function runs; a file that is not an image fails there
-    with Pillow's own message. This turns that into the same message the rest of the app gives.
-    """
+    """gr.Image that passes the file as uploaded (alpha and mode intact): its path, once it is known to be this
+    app's upload. Gradio would open it with Pillow first, which decodes an ICO file whatever its size; the app's
+    own reading checks the real size before decoding and explains a non-image (demo/images.py)."""
 
     app: gr.Blocks | None = None  # set by build_app: only this app's uploads are read (demo/guard.py)
     examples: frozenset[str] = frozenset()  # and this app's own example pictures, as Gradio cached them
@@ -35,18 +34,12 @@ class UploadedImage(gr.Image):
         path = getattr(payload, "path", None)
         if not (isinstance(path, str) and os.path.abspath(path) in self.examples):
             check_uploads(payload, self.app)
-        try:
-            return super().preprocess(payload)
-        except Exception as error:  # Pillow's UnidentifiedImageError, decompression-bomb errors, ...
-            name = getattr(payload, "orig_name", None) or "the upload"
-            raise refuse(
-                f"{name} is not an image Pillow can read ({type(error).__name__}). "
-                "Upload a PNG, JPEG, GIF, BMP, TIFF or WebP picture of one digit."
-            ) from None
+        return None if payload is None else payload.path
 
 
 class GuardedSketchpad(gr.Sketchpad):
-    """gr.Sketchpad that reads only this app's uploads and refuses a drawing larger than a screen."""
+    """gr.Sketchpad that reads only this app's uploads, refuses a drawing larger than a screen before decoding
+    it, and keeps the page's drawings in a bounded store (demo/surface.py)."""
 
     app: gr.Blocks | None = None  # set by build_app
 
@@ -54,19 +47,11 @@ class GuardedSketchpad(gr.Sketchpad):
         return "imageeditor"  # the front end of gr.Sketchpad
 
     def preprocess(self, payload):
-        check_uploads(payload, self.app)
-        blobs = self.blob_storage.get(payload.id) if payload is not None and payload.id is not None else None
-        if blobs is not None:  # the drawing as PNG bytes (the page's own route): its size, read from the header
-            for blob in (blobs.background, blobs.composite, *blobs.layers):
-                try:
-                    check_blob_size(blob, MAX_SKETCH_SIDE)
-                except NotADigit as error:
-                    self.blob_storage.pop(payload.id, None)
-                    raise refuse(str(error)) from None
-        try:
-            return super().preprocess(payload)
-        except (OSError, ValueError, SyntaxError) as error:  # Pillow: not an image, truncated, ...
-            raise refuse(f"The drawing could not be read ({type(error).__name__}). Draw on the canvas again.") from None
+        return surface.sketch_value(self, payload)
+
+    @server
+    def accept_blobs(self, data, request: gr.Request):
+        surface.sketch_blobs(self).accept(data, caller=request.client.host if request.client else "")
 
 
 def _as_number(payload, what: str, accepts: str) -> float | None:

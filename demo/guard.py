@@ -4,8 +4,8 @@ Gradio checks that a file named in a request is an upload only when the request 
 field); without it, Gradio 6.31's image components would open any path on the server. `check_uploads` closes
 that: every file a request names must be one this app received through its upload route, else one message,
 the same whether the path exists or not. `data:` URLs (decoded by Gradio past the upload size cap and never
-swept from its cache) are refused. `BodyLimit` answers an oversized request body with HTTP 413 before it is
-read into memory.
+swept from its cache) are refused. The request-size limits below are enforced by demo/surface.py, as bodies
+stream in.
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # what Gradio's own upload cap (max_file_si
 # A request that is not an upload carries JSON: a file's path, a model name, at most 1,000 characters of text
 # (a longer text gets the app's own "the limit is 1,000" up to this size).
 MAX_JSON_BYTES = 1024 * 1024
-# Multipart routes: /gradio_api/upload (a file plus its form fields) and /gradio_api/component_server (the
-# sketchpad's drawing, sent as a PNG blob).
-FILE_ROUTES = ("/upload", "/component_server")
+# Multipart routes (/gradio_api/upload, and /gradio_api/component_server for the sketchpad's drawing) carry a
+# file plus its form fields.
 MULTIPART_SLACK = 64 * 1024
 
 NOT_UPLOADED = (
@@ -103,58 +102,3 @@ def explain_refusals(app: gr.Blocks) -> None:
 
     app.preprocess_data = preprocess_explained
     app.validate_inputs = validate_inputs
-
-
-class BodyLimit:
-    """ASGI middleware: HTTP 413 for a request body over the limit (by Content-Length, or as it streams in)."""
-
-    def __init__(self, app, json_bytes: int = MAX_JSON_BYTES, upload_bytes: int = MAX_UPLOAD_BYTES + MULTIPART_SLACK):
-        self.app, self.json_bytes, self.upload_bytes = app, json_bytes, upload_bytes
-
-    def limit(self, path: str) -> int:
-        return self.upload_bytes if path.rstrip("/").endswith(FILE_ROUTES) else self.json_bytes
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
-            return await self.app(scope, receive, send)
-        limit = self.limit(scope.get("path", ""))
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            return await _too_large(send, limit)
-        if declared is not None:  # the server reads no more than declared
-            return await self.app(scope, receive, send)
-        # Chunked: read it here, up to the limit, then hand it on (the framework turns an error raised while
-        # it reads the body into a 400 with no word of why).
-        chunks, seen = [], 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return
-            chunks.append(message.get("body", b""))
-            seen += len(chunks[-1])
-            if seen > limit:
-                return await _too_large(send, limit)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        delivered = False
-
-        async def replay():
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-
-async def _too_large(send, limit: int) -> None:
-    body = (
-        f"Request body too large: the limit is {limit:,} bytes here (uploads: 10 MB a file; other requests: "
-        f"{MAX_JSON_BYTES // 2**20} MB of JSON). Upload pictures as files, not inside JSON."
-    ).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})  # fmt: skip
-    await send({"type": "http.response.body", "body": body})

@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from zoo.pictures import (  # noqa: F401  (BLANK, SPECK, NotADigit: the messages serving gives)
     BLANK,
@@ -23,6 +23,8 @@ from zoo.pictures import (  # noqa: F401  (BLANK, SPECK, NotADigit: the messages
     check_size,
     normalise_mode,
     open_image,
+    real_size,
+    too_large_message,
 )
 
 # Pictures larger than this a side are reduced here, as soon as they are decoded, exactly as the canvas
@@ -39,37 +41,56 @@ MAX_SKETCH_SIDE = 4096  # a drawing from the sketchpad is a screen's canvas, nev
 
 
 def check_blob_size(blob: bytes | None, side: int) -> None:
-    """Refuse encoded picture bytes larger than `side` a side (read from the header, nothing decoded)."""
+    """Refuse encoded picture bytes larger than `side` a side (the size Pillow would decode, read from the
+    headers; nothing decoded)."""
     if blob is None:
         return
-    try:
-        width, height = Image.open(io.BytesIO(blob)).size
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        raise NotADigit("The drawing is not an image Pillow can read. Draw on the canvas again.") from None
+    with open_image(io.BytesIO(blob), "The drawing") as image:
+        width, height = real_size(image)
     if width > side or height > side:
         raise NotADigit(f"The drawing is {width}x{height}; a sketch is at most {side}x{side} px.")
 
 
-def to_rgba(image: Image.Image | np.ndarray | str | Path) -> np.ndarray:
-    """Any picture (a file, a Pillow image of any mode, a numpy array) as uint8 [H, W, 4] RGBA, upright (a
-    file's EXIF orientation applied) and at most WORK_SIZE a side (reduced as the canvas recipe reduces)."""
-    name = Path(image).name if isinstance(image, (str, Path)) else "the image"
+def to_rgba(image, name: str | None = None, max_side: int | None = None) -> np.ndarray:
+    """Any picture (a file's path or bytes in a binary file, a Pillow image of any mode, a numpy array) as
+    uint8 [H, W, 4] RGBA, upright (a file's EXIF orientation applied) and at most WORK_SIZE a side (reduced as
+    the canvas recipe reduces). A picture that cannot be read raises NotADigit, and nothing of it stays
+    reachable from the error: a failed decode gives its memory back as a successful one does. `max_side`: a
+    picture larger than this a side is refused before it is decoded (a Sketchpad drawing)."""
+    message = None
+    try:
+        return _to_rgba(image, name, max_side)
+    except NotADigit as error:
+        message = str(error)
+    raise NotADigit(message)  # raised here, outside the except: the failed picture's frames are gone
+
+
+def _to_rgba(image, name: str | None, max_side: int | None) -> np.ndarray:
+    name = name or (Path(image).name if isinstance(image, (str, Path)) else "the image")
     given = image if isinstance(image, Image.Image) else None  # the caller's: thumbnail() must not change it
-    if isinstance(image, (str, Path)):
-        image = open_image(image)
+    if isinstance(image, (str, Path)) or hasattr(image, "read"):
+        image = open_image(image, name)
     elif isinstance(image, np.ndarray):
         if image.ndim == 3 and image.shape[2] == 4 and image.dtype == np.uint8:
             check_size((image.shape[1], image.shape[0]))
             if max(image.shape[:2]) <= WORK_SIZE:
                 return np.ascontiguousarray(image)
         image = array_to_image(image)
-    check_size(image.size)
-    large = image.size[0] * image.size[1] > LARGE_PIXELS
-    with _large_decodes if large else contextlib.nullcontext():
-        return _decoded_rgba(image, given, name)
+    width, height = real_size(image) if given is None else image.size
+    check_size((width, height))
+    if max_side is not None and max(width, height) > max_side:
+        raise NotADigit(f"The drawing is {width}x{height}; a sketch is at most {max_side}x{max_side} px.")
+    large = width * height > LARGE_PIXELS
+    try:
+        with _large_decodes if large else contextlib.nullcontext():
+            return _decoded_rgba(image, given, name)
+    finally:
+        if given is None:
+            image.close()  # the file and any partly decoded pixels, now, not when the error is collected
 
 
 def _decoded_rgba(image: Image.Image, given: Image.Image | None, name: str) -> np.ndarray:
+    pixels = None
     try:
         pixels = _rgba_in_place(image)  # a sketch's RGBA PNG: decoded straight into the array
         if max(image.size) > WORK_SIZE:
@@ -83,11 +104,15 @@ def _decoded_rgba(image: Image.Image, given: Image.Image | None, name: str) -> n
             image = image.copy() if image is given else image
             image.thumbnail((WORK_SIZE, WORK_SIZE), Image.Resampling.BOX)
         return np.asarray(image.convert("RGBA"))
-    except (OSError, SyntaxError, ValueError) as error:  # decoding fails past the header: truncated, damaged
-        raise NotADigit(
+    except Image.DecompressionBombError as error:  # an icon's inner picture, found over Pillow's own limit
+        failure = too_large_message(str(error))
+    except Exception as error:  # decoding fails past the header: truncated, damaged (a plugin's IndexError, ...)
+        failure = (
             f"{name} could not be decoded: the file is truncated or damaged ({type(error).__name__}). "
             "Upload a complete PNG, JPEG, GIF, BMP, TIFF or WebP picture of one digit."
-        ) from None
+        )
+    del image, pixels
+    raise NotADigit(failure)
 
 
 def _rgba_in_place(image: Image.Image) -> np.ndarray | None:

@@ -82,7 +82,7 @@ def test_a_hovered_convolution_cell_is_worked_out_to_its_value(page):
         written, shown = detail["sums"][0]
         assert abs(written - shown) <= 1e-4 and abs(shown - value) <= 1e-4, (layer, detail["text"])
     conv = _hover_cell(page, "conv1", 0.45, 0.3)["text"]
-    assert "bias" in conv and "×" in conv and "BatchNorm" in conv and "ReLU" in conv
+    assert "bias" in conv and "×" in conv and "batch normalisation" in conv and "ReLU" in conv
     assert "output size = (28 − 3 + 2×1) / 1 + 1 = 28" in page.inner_text(
         "#digit-inside figure.layer[data-layer='conv1']"
     )
@@ -155,3 +155,27 @@ def test_an_oversized_upload_is_refused_from_its_header_and_clears_the_answer(pa
     assert "the limit is 40 megapixels" in page.inner_text("#digit-info")
     assert page.evaluate("document.querySelector('#bars').dataset.label") == ""
     assert page.evaluate("document.querySelectorAll('#bars li').length") == 0
+
+
+@pytest.mark.parametrize("model,text", [("hihello", "hihello"), ("longseq", "if you want to build a ship")])
+def test_the_text_tab_shows_the_cross_entropy_of_every_next_character(page, model, text):
+    """−log p of the true next character at every position (the lecture's CrossEntropyLoss, per character), and
+    their mean, as Python's ONNX Runtime computes them from the same model."""
+    page.click("#tab-text")
+    page.select_option("#text-model", model)
+    page.fill("#text-input", text)
+    page.wait_for_function(f"document.querySelector('#predicted').value.length === {len(text)}")
+    page.wait_for_function(f"document.querySelectorAll('#top3 td .loss').length === {len(text)}")
+    entry = MANIFEST[model]
+    session = ort.InferenceSession(str(ROOT / "models" / entry["file"]), providers=["CPUExecutionProvider"])
+    indices = np.array([[entry["vocab"].index(c) for c in text]], np.int64)
+    probabilities = dict(zip(entry["outputs"], session.run(None, {"indices": indices}), strict=True))["probabilities"][
+        0
+    ]
+    losses = [-np.log(probabilities[t, indices[0, t + 1]]) for t in range(len(text) - 1)]
+    shown = page.evaluate("[...document.querySelectorAll('#top3 td .loss')].map((n) => n.textContent)")
+    assert [float(v) for v in shown[:-1]] == pytest.approx(losses, abs=0.006)  # two decimals
+    assert shown[-1].strip() == ""  # the last character has no next one
+    mean = float(page.inner_text("#text-loss").split(f"{len(losses)} positions that have one: ")[1].split()[0])
+    assert mean == pytest.approx(np.mean(losses), abs=6e-5)
+    page.click("#tab-digits")

@@ -1,6 +1,7 @@
 """web/train.js trains what PyTorch trains: the circles net from the committed run's start (initial weights and
-data, `models/circles-training.json`), seed 004's recipe (BCE, Adam, full batch, 1,000 epochs), loss compared at
-every epoch; and the Train tab in Chromium."""
+data, `models/circles-training.json`), the committed run's recipe (400 points, BCE, Adam 0.03, full batch, 1,000
+epochs) and the lecture's own (all 500 points, BCELoss, Adam 0.01, 1,000 epochs), loss compared at every epoch;
+and the Train tab in Chromium."""
 
 from __future__ import annotations
 
@@ -85,6 +86,80 @@ def test_train_js_matches_pytorch_at_every_epoch(training_file):
     logged = np.array(blob["pytorch_history"]["train_loss"])
     assert np.abs(js_loss - logged).max() <= LOSS_ATOL
     assert js["heldOutAccuracy"][-1] == pytest.approx(blob["pytorch_history"]["test_accuracy"][-1], abs=1e-6)
+
+
+def lecture_run(init: dict) -> np.ndarray:
+    """The lecture's own loop (seed 004's notes): make_circles(500, noise=0.2, factor=0.3, random_state=123) from
+    scikit-learn, all 500 points, sigmoid outputs into nn.BCELoss, Adam(lr=0.01), 1,000 epochs, the loss printed
+    before each step; from the committed run's initial weights."""
+    from sklearn import datasets
+
+    x, y = datasets.make_circles(n_samples=500, random_state=123, noise=0.2, factor=0.3)
+    x_data, y_data = torch.Tensor(x), torch.Tensor(y.reshape(500, 1))
+    model = Circles()
+    model.load_state_dict({k: torch.tensor(v["values"]).view(v["shape"]) for k, v in init.items()})
+    criterion = torch.nn.BCELoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    losses = []
+    for _ in range(1000):
+        optimizer.zero_grad()
+        loss = criterion(torch.sigmoid(model(x_data)), y_data)
+        losses.append(loss.item())
+        loss.backward()
+        optimizer.step()
+    return np.array(losses)
+
+
+def test_the_training_file_holds_the_lectures_500_points(training_file):
+    """The page's "all 500 (the lecture)" joins the file's 400 + 100 points: scikit-learn's make_circles, in order."""
+    from sklearn import datasets
+
+    blob = json.loads(training_file.read_text())
+    x, y = datasets.make_circles(n_samples=500, random_state=123, noise=0.2, factor=0.3)
+    points = np.array(blob["train"]["points"] + blob["held_out"]["points"])
+    labels = np.array(blob["train"]["labels"] + blob["held_out"]["labels"])
+    np.testing.assert_allclose(points, x, atol=1e-6)  # float32 in the file
+    np.testing.assert_array_equal(labels, y)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js")
+def test_the_lectures_settings_match_the_lectures_pytorch_loop_at_every_epoch(training_file):
+    """The Train tab's "the lecture's settings" (all 500 points, BCE, Adam 0.01, 1,000 epochs) against the
+    lecture's own PyTorch loop, loss compared at every epoch."""
+    blob = json.loads(training_file.read_text())
+    options = {"points": "all", "learningRate": 0.01, "epochs": 1000}
+    assert page_lecture_settings() == {
+        "learningRate": 0.01,
+        "epochs": 1000,
+        "optimizer": "adam",
+        "batch": "full",
+        "points": "all",
+    }
+    done = subprocess.run(["node", "tests/node/train_circles.mjs", str(training_file), json.dumps(options)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+    js = json.loads(done.stdout)
+    js_loss, torch_loss = np.array(js["loss"]), lecture_run(blob["initial_state_dict"])
+    assert len(js_loss) == len(torch_loss) == 1000
+    diff = np.abs(js_loss - torch_loss)
+    print(f"\nthe lecture's run: largest loss difference over 1000 epochs {diff.max():.3e} at epoch {diff.argmax() + 1}; "
+          f"final loss JS {js_loss[-1]:.6f}, PyTorch {torch_loss[-1]:.6f}; accuracy on the 500 points JS "
+          f"{js['trainAccuracy'][-1]:.2%}")  # fmt: skip
+    assert diff.max() <= LOSS_ATOL, (
+        f"epoch {diff.argmax() + 1}: JS {js_loss[diff.argmax()]} vs PyTorch {torch_loss[diff.argmax()]}"
+    )
+    assert js["heldOutAccuracy"][-1] is None  # no held-out points in the lecture's run (NaN -> null)
+
+
+def page_lecture_settings() -> dict:
+    """web/train.js's LECTURE, read from the file under Node."""
+    script = (
+        "import('./web/train.js').then(({ LECTURE: l }) => console.log(JSON.stringify({ learningRate: l.learningRate, "
+        "epochs: l.epochs, optimizer: l.optimizer, batch: l.batch, points: l.points })))"
+    )
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    return json.loads(done.stdout)
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js")

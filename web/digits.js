@@ -3,16 +3,17 @@
 // the model as it is: the preprocessing is inside the canvas models.
 import { digitInside } from "./inside.js";
 import { replaySlider } from "./replay.js";
+import { BLANK_MESSAGE, SPECK_MESSAGE } from "./zoo.js";
+import { modelName, t } from "./i18n.js";
 
 const THROTTLE_MS = 50; // during a stroke, at most one classification started per 50 ms
 const BRUSH = 18; // px on the 420 px canvas, as the Gradio demo's brush
 const MAX_PIXELS = 40_000_000; // as demo/images.py: a larger upload is refused, never resized here
-const PROMPT = "Draw a digit on the canvas, or upload a picture of one.";
 
 const $ = (id) => document.getElementById(id);
 
 export function setUpDigits(zoo) {
-  const canvas = $("sketch"), frameCanvas = $("frame"), bars = $("bars"), info = $("digit-info"), picker = $("digit-model");
+  const canvas = $("sketch"), frameCanvas = $("frame"), bars = $("bars"), info = $("digit-info"), picker = $("digit-model"), answer = $("answer");
   const context = canvas.getContext("2d", { willReadFrequently: true });
   const insideBox = $("digit-inside"), inside = digitInside(zoo, insideBox);
   const replay = replaySlider(zoo, insideBox, () => request(true)); // the epoch slider (models that kept every epoch)
@@ -22,11 +23,19 @@ export function setUpDigits(zoo) {
   let drawing = null, last = null;
   let busy = false, pending = false, timer = null, lastStart = 0;
 
-  for (const m of zoo.digitModels()) {
-    const option = new Option(`${m.name} (${(100 * m.accuracy).toFixed(1)}% on ${m.dataset}, ${Math.round(m.bytes / 1024)} KB)`, m.name);
-    picker.add(option);
+  let lastInfo = () => t("digits.prompt"); // the line under the bars, rewritten when the language changes
+  const say = (words, error = false) => {
+    lastInfo = words;
+    info.textContent = words();
+    info.classList.toggle("error", error);
+  };
+  function options() {
+    picker.replaceChildren(...zoo.digitModels().map((m) => new Option(t("digits.option", {
+      name: modelName(m.name), file: m.name, accuracy: (100 * m.accuracy).toFixed(1), dataset: m.dataset, kb: Math.round(m.bytes / 1024),
+    }), m.name)));
+    picker.value = model;
   }
-  picker.value = model;
+  options();
 
   // A transparent canvas (the page's CSS paints it white): the strokes are the alpha channel, the Sketchpad's
   // form, which the canvas model reads on its cheapest path (one plane instead of three colours).
@@ -43,7 +52,7 @@ export function setUpDigits(zoo) {
       // With the Inside view open, one call of the probe model answers and shows every layer; else the canvas model.
       const probe = insideBox.open ? zoo.probeEntry(model) : null;
       const name = probe?.name ?? zoo.entries.find((e) => e.kind === "canvas" && e.base_model === model)?.name;
-      if (!zoo.sessions.has(name)) info.textContent = `Loading ${model}${probe ? " and its probe model" : ""}...`;
+      if (!zoo.sessions.has(name)) say(() => t("digits.loading", { model, probe: Boolean(probe) }));
       if (probe) replay.setModel(model);
       const epoch = probe && replay.model === model ? replay.epoch : null;
       const result = probe ? await zoo.inspectDigit(source, model, { epoch }) : await zoo.classifyDigit(source, model);
@@ -53,13 +62,12 @@ export function setUpDigits(zoo) {
         inside.update(result);
         log[log.length - 1].paintMs = performance.now() - started;
       } else if (insideBox.open) {
-        inside.unavailable(`${model} is an INT8 model: the Inside view shows the float models ` +
-          `(${zoo.inspectableDigitModels().join(", ")}), whose probe models expose every layer. Pick one above.`);
+        inside.unavailable(t("digits.int8Inside", { model, list: zoo.inspectableDigitModels().join(", ") }));
       }
     } catch (error) {
       bars.replaceChildren();
-      info.textContent = error.message;
-      info.classList.add("error");
+      answer.value = "";
+      say(() => error.message, true);
     } finally {
       busy = false;
       if (pending) classify();
@@ -73,7 +81,6 @@ export function setUpDigits(zoo) {
   }
 
   function show(result, wasDrawing) {
-    info.classList.remove("error");
     log.push({ label: result.label, drawing: wasDrawing, ms: result.ms, at: performance.now() });
     bars.dataset.label = result.label ?? "";
     bars.replaceChildren(...result.confidences.slice(0, 3).map(({ label, confidence }) => {
@@ -84,9 +91,13 @@ export function setUpDigits(zoo) {
       item.querySelector(".pct").textContent = `${(100 * confidence).toFixed(1)}%`;
       return item;
     }));
-    info.textContent = result.ink
-      ? `${result.model}${result.epoch ? ` as it was after epoch ${result.epoch} of its training` : ""} answered in ${result.ms.toFixed(1)} ms, in this browser (wasm, ${zoo.threads} thread${zoo.threads > 1 ? "s" : ""}).`
-      : result.message;
+    const top = result.confidences[0];
+    answer.replaceChildren();
+    if (result.ink && top) answer.append(top.label, " ", Object.assign(document.createElement("small"), { textContent: `${(100 * top.confidence).toFixed(0)}%` }));
+    const message = result.message === BLANK_MESSAGE ? "digits.blank" : result.message === SPECK_MESSAGE ? "digits.speck" : null;
+    say(result.ink
+      ? () => t("digits.answered", { model: result.model, epoch: result.epoch, ms: result.ms.toFixed(1), threads: zoo.threads })
+      : () => (message ? t(message) : result.message));
     const pixels = new ImageData(28, 28);
     result.frame.forEach((v, i) => {
       pixels.data.fill(Math.round(255 * v), 4 * i, 4 * i + 3);
@@ -152,19 +163,19 @@ export function setUpDigits(zoo) {
     const refuse = (text) => { // a failed upload clears the previous answer: nothing stale stays on screen
       bars.replaceChildren();
       bars.dataset.label = "";
-      info.textContent = text;
-      info.classList.add("error");
+      answer.value = "";
+      say(text, true);
     };
     // The size from the file's header, before anything is decoded (a 30000x30000 PNG is refused at once).
     const size = imageSize(new Uint8Array(await file.slice(0, 65536).arrayBuffer()));
-    if (size && size.width * size.height > MAX_PIXELS) return refuse(tooLarge(size.width, size.height));
+    if (size && size.width * size.height > MAX_PIXELS) return refuse(() => tooLarge(size.width, size.height));
     let bitmap;
     try {
       bitmap = await createImageBitmap(file);
     } catch {
-      return refuse(`${file.name} is not an image this browser can read. Upload a PNG, JPEG, GIF, BMP or WebP picture of one digit.`);
+      return refuse(() => t("digits.notImage", { name: file.name }));
     }
-    if (bitmap.width * bitmap.height > MAX_PIXELS) return refuse(tooLarge(bitmap.width, bitmap.height));
+    if (bitmap.width * bitmap.height > MAX_PIXELS) return refuse(() => tooLarge(bitmap.width, bitmap.height));
     // the picture's own pixels, at its own size: finding and fitting the digit is the canvas model's work
     const picture = new OffscreenCanvas(bitmap.width, bitmap.height);
     picture.getContext("2d").drawImage(bitmap, 0, 0);
@@ -183,8 +194,8 @@ export function setUpDigits(zoo) {
   insideBox.addEventListener("toggle", () => { if (insideBox.open) request(true); });
 
   if (!model) {
-    info.textContent = "This manifest has no canvas models (kind \"canvas\"): export them with python -m export all.";
-    return { log, ready: Promise.resolve(), shown() {}, busy: false };
+    say(() => t("digits.noCanvas"), true);
+    return { log, ready: Promise.resolve(), shown() {}, relabel() { say(lastInfo, true); }, busy: false };
   }
 
   return {
@@ -194,14 +205,20 @@ export function setUpDigits(zoo) {
     // load the default model and answer the blank canvas: the first stroke is then answered at once
     ready: zoo.prepareDigitModel(model).then(() => classify()).then(() => { window.firstPrediction = performance.now(); }),
     shown() {},
+    relabel() {
+      options();
+      say(lastInfo, info.classList.contains("error"));
+      inside.relabel();
+      replay.relabel?.();
+      if (insideBox.open && !zoo.probeEntry(model)) request(true);
+    },
     get busy() { return busy || pending || timer !== null; },
   };
 }
 
 /** The Python demo's words for a picture over the limit (demo/images.py check_size). */
 function tooLarge(width, height) {
-  return `The image is ${width}x${height} (${Math.round((width * height) / 1e6)} megapixels); ` +
-    `the limit is ${MAX_PIXELS / 1e6} megapixels. Scale it down and upload it again.`;
+  return t("digits.tooLarge", { width, height, megapixels: Math.round((width * height) / 1e6), limit: MAX_PIXELS / 1e6 });
 }
 
 /** {width, height} read from a PNG, GIF, BMP, JPEG or WebP header (the first 64 KB), or null if unknown. */

@@ -1,11 +1,25 @@
-// The page: tabs, status line, and the two panels. No prediction is computed here: zoo.js does that.
+// The page: tabs, status line, language switch, and the panels. No prediction is computed here: zoo.js does
+// that. Every word comes from web/i18n-<lang>.js through i18n.js.
 import { loadZoo, ort } from "./zoo.js";
 import { setUpDigits } from "./digits.js";
 import { setUpText } from "./text.js";
 import { setUpTraining } from "./train-tab.js";
+import { apply, language, onLanguage, setLanguage, t } from "./i18n.js";
 
 const status = document.getElementById("status");
 const params = new URLSearchParams(location.search);
+
+function switchButtons() {
+  for (const button of document.querySelectorAll(".languages button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.lang === language()));
+  }
+}
+apply();
+switchButtons();
+for (const button of document.querySelectorAll(".languages button")) {
+  button.addEventListener("click", () => setLanguage(button.dataset.lang));
+}
+onLanguage(switchButtons);
 
 try {
   const zoo = await loadZoo(undefined, { threads: params.has("threads") ? Number(params.get("threads")) : undefined });
@@ -25,14 +39,23 @@ try {
   document.getElementById("tab-digits").addEventListener("click", () => show("digits"));
   document.getElementById("tab-text").addEventListener("click", () => show("text"));
   document.getElementById("tab-train").addEventListener("click", () => show("train"));
-  const isolated = globalThis.crossOriginIsolated ? "cross-origin isolated" : "not cross-origin isolated";
-  document.getElementById("footer").textContent =
-    `onnxruntime-web ${ort.env.versions?.web ?? ""}, WebAssembly backend, ${zoo.threads} thread${zoo.threads > 1 ? "s" : ""} ` +
-    `(${isolated}). Models from ${zoo.manifestUrl.pathname}, each checked against its sha256 before use.`;
+  const footer = () => {
+    document.getElementById("footer").textContent = t("page.footer", {
+      version: ort.env.versions?.web ?? "", threads: zoo.threads, isolated: Boolean(globalThis.crossOriginIsolated), manifest: zoo.manifestUrl.pathname,
+    });
+  };
+  const ready = () => {
+    status.textContent = t("page.ready", { digits: zoo.digitModels().length, text: zoo.textModels().length });
+  };
+  footer();
   show(["#text", "#train"].includes(location.hash) ? location.hash.slice(1) : "digits");
   await digits.ready;
-  status.textContent = `Ready: ${zoo.digitModels().length} digit models and ${zoo.textModels().length} text models in the manifest; ` +
-    "each is downloaded when first chosen.";
+  ready();
+  onLanguage(() => {
+    footer();
+    ready();
+    for (const panel of Object.values(panels)) panel.relabel?.();
+  });
   document.body.dataset.ready = "true";
 } catch (error) {
   status.textContent = error.message;

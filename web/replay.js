@@ -2,6 +2,7 @@
 // layers, the prediction, the first layer's kernels and the cursor on the training curves are those of that
 // epoch (zoo.inspectDigit(image, model, {epoch}) runs the replay model with that epoch's weights). The replay's
 // files (the graph and every epoch's float16 weights) are fetched when the slider is first used.
+import { count as thousands, t } from "./i18n.js";
 
 function $el(tag, props = {}, ...children) {
   const node = Object.assign(document.createElement(tag), props);
@@ -16,22 +17,26 @@ function $el(tag, props = {}, ...children) {
 export function replaySlider(zoo, root, onChange) {
   const box = $el("div", { className: "replay", hidden: true });
   const slider = $el("input", { type: "range", min: "1", max: "1", step: "1", value: "1", id: "epoch" });
-  slider.setAttribute("aria-label", "epoch of training");
+  slider.dataset.i18nAria = "replay.slider";
+  slider.setAttribute("aria-label", t("replay.slider"));
   const label = $el("output", { className: "replay-label" });
-  const final = $el("button", { type: "button", textContent: "Trained model", className: "replay-final" });
+  const final = $el("button", { type: "button", textContent: t("replay.final"), className: "replay-final" });
+  final.dataset.i18n = "replay.final";
   const note = $el("p", { className: "hint" });
   const kernels = $el("canvas", { className: "replay-kernels", width: 10, height: 10 });
   const curves = $el("canvas", { className: "replay-curves", width: 360, height: 140 });
   const kernelCaption = $el("figcaption");
+  const words = (key) => { const node = $el("span", { textContent: t(key) }); node.dataset.i18n = key; return node; };
+  const key = (name, word) => { const node = words(word); node.className = `key ${name}`; return node; };
+  const slideLabel = $el("label", { htmlFor: "epoch" }, words("replay.label"));
   box.append(
-    $el("div", { className: "replay-row" }, $el("label", { htmlFor: "epoch", textContent: "Replay the training: epoch " }), slider, label, final),
+    $el("div", { className: "replay-row" }, slideLabel, slider, label, final),
     note,
     $el("div", { className: "replay-figures" },
       $el("figure", {}, kernelCaption, kernels),
-      $el("figure", {}, $el("figcaption", {}, "The training log: ", $el("span", { className: "key loss", textContent: "training loss" }), ", ",
-        $el("span", { className: "key val", textContent: "validation loss" }), " (left), ", $el("span", { className: "key acc", textContent: "test accuracy" }),
-        " (right); the red line is the epoch shown. The training loss is measured as the model trains (dropout, shifted ",
-        "digits, label smoothing), so it stays above the validation loss."), curves)),
+      $el("figure", {}, $el("figcaption", {}, words("replay.log"), " ", key("loss", "replay.trainLoss"), ", ",
+        key("val", "replay.valLoss"), " ", words("replay.left"), ", ", key("acc", "replay.testAccuracy"), " ", words("replay.right"), " ",
+        words("replay.logNote")), curves)),
   );
   root.querySelector(".inside-body").before(box);
 
@@ -40,7 +45,7 @@ export function replaySlider(zoo, root, onChange) {
   async function load() {
     if (!loading) {
       const entry = zoo.replayEntry(model);
-      note.textContent = `Loading the replay: ${kb(entry.bytes)} graph + ${kb(entry.epochs.bytes)} of weights (${entry.epochs.count} epochs x ${entry.epochs.parameters.toLocaleString("en-US")} float16)...`;
+      note.textContent = t("replay.loading", { graph: kb(entry.bytes), weights: kb(entry.epochs.bytes), epochs: entry.epochs.count, parameters: thousands(entry.epochs.parameters) });
       loading = zoo.replay(model);
     }
     replay = await loading;
@@ -66,16 +71,15 @@ export function replaySlider(zoo, root, onChange) {
     const history = entry.history;
     const count = entry.epochs.count;
     const shown = epoch ?? count;
-    label.value = epoch === null ? `trained (${count} of ${count})` : `${epoch} of ${count}`;
+    label.value = epoch === null ? t("replay.trained", { count }) : t("replay.of", { epoch, count });
     final.disabled = epoch === null;
     const test = history.test_accuracy[shown - 1];
     note.textContent = epoch === null
-      ? `Drag the slider to see this model as it was after each epoch of its training (${kb(entry.bytes + entry.epochs.bytes)} fetched on first use).`
-      : `After epoch ${epoch}: test accuracy ${(100 * test).toFixed(1)}% (the training log's figure for this epoch's float16 weights), ` +
-        `training loss ${history.train_loss[shown - 1].toFixed(3)}, validation loss ${history.val_loss[shown - 1].toFixed(3)}.`;
+      ? t("replay.drag", { size: kb(entry.bytes + entry.epochs.bytes) })
+      : t("replay.after", { epoch, test: (100 * test).toFixed(1), train: history.train_loss[shown - 1].toFixed(3), val: history.val_loss[shown - 1].toFixed(3) });
     drawCurves(curves, history, shown);
     if (replay) drawKernels(shown);
-    else kernelCaption.textContent = "The first layer's kernels (shown once the replay is loaded)";
+    else kernelCaption.textContent = t("replay.kernelsLater");
     box.dataset.epoch = epoch === null ? "" : String(epoch);
   }
 
@@ -104,7 +108,7 @@ export function replaySlider(zoo, root, onChange) {
       }
     }
     kernels.getContext("2d").putImageData(pixels, 0, 0);
-    kernelCaption.textContent = `${first.name}'s ${C} kernels (${k}x${k}) after epoch ${at} (red positive, blue negative, |max| ${max.toFixed(2)})`;
+    kernelCaption.textContent = t("replay.kernels", { layer: first.name, C, k, at, max: max.toFixed(2) });
   }
 
   slider.addEventListener("input", () => setEpoch(Number(slider.value)));
@@ -125,6 +129,8 @@ export function replaySlider(zoo, root, onChange) {
       slider.value = slider.max;
       draw();
     },
+    /** The words again, in the language just chosen. */
+    relabel() { if (model && !box.hidden) draw(); },
     get epoch() { return epoch; },
     get model() { return model; },
     setEpoch,
@@ -141,7 +147,7 @@ function drawCurves(canvas, history, at) {
   const maxLoss = Math.max(...history.train_loss, ...history.val_loss);
   const yLoss = (v) => pad.t + (h - pad.t - pad.b) * (1 - v / maxLoss);
   const yAcc = (v) => pad.t + (h - pad.t - pad.b) * (1 - v);
-  ctx.font = "10px system-ui, sans-serif";
+  ctx.font = '10px "lecture-zoo Hangul", system-ui, sans-serif';
   ctx.fillStyle = "#4b5563";
   ctx.strokeStyle = "#e5e7eb";
   for (const v of [0, 0.5, 1]) {
@@ -151,7 +157,7 @@ function drawCurves(canvas, history, at) {
   }
   ctx.fillText("1", pad.l - 2, h - 3);
   ctx.textAlign = "right";
-  ctx.fillText(`epoch ${n}`, w - pad.r, h - 3);
+  ctx.fillText(t("replay.axis", { n }), w - pad.r, h - 3);
   ctx.textAlign = "left";
   const line = (values, y, colour, dash = []) => {
     ctx.strokeStyle = colour; ctx.setLineDash(dash); ctx.lineWidth = 1.5; ctx.beginPath();

@@ -1,8 +1,10 @@
-// The Train tab: the circles net of seed 004 trained live in the page by train.js, one or two runs side by side.
+// The Train tab: the lecture's two-circles net trained live in the page by train.js, one or two runs side by side.
 // Each run shows its decision boundary over the plane (with the shipped circles.onnx boundary to compare), every
 // hidden unit's output over the plane, and the loss and accuracy curves. The numbers all come from train.js and
-// zoo.js: this file only draws.
+// zoo.js: this file only draws. "The lecture's settings" are the lecture's run: all 500 points, BCELoss, Adam
+// 0.01, 1,000 epochs; the held-out view (400 to train, 100 never trained on) is the choice beside it.
 import { LECTURE, Trainer, fromTrainingFile, learningRateAt, makeCircles } from "./train.js";
+import { t } from "./i18n.js";
 
 const EXTENT = 1.6; // the plane shown: [-1.6, 1.6]^2 holds make_circles' points at noise 0.2
 const GRID = 96; // cells per side of the boundary map
@@ -18,20 +20,19 @@ export function setUpTraining(zoo) {
   const knobs = {
     epochs: $("t-epochs"), batch: $("t-batch"), decay: $("t-decay"), hidden: $("t-hidden"), activation: $("t-activation"),
     noise: $("t-noise"), factor: $("t-factor"), optimizerA: $("t-optimizer-a"), rateA: $("t-rate-a"),
-    optimizerB: $("t-optimizer-b"), rateB: $("t-rate-b"), compare: $("t-compare"), shipped: $("t-shipped"),
+    optimizerB: $("t-optimizer-b"), rateB: $("t-rate-b"), compare: $("t-compare"), shipped: $("t-shipped"), points: $("t-data"),
   };
   const status = $("t-status");
   const state = { file: null, shippedGrid: null, runs: [], playing: false, frame: null, started: false };
+  let statusWords = () => "";
+  const say = (words) => { statusWords = words; status.textContent = words(); };
   const ready = (async () => {
     try {
       state.file = await zoo.trainingFile();
     } catch (error) {
-      status.textContent = error.message;
+      say(() => error.message);
     }
-    if (!state.file) {
-      status.textContent = "This manifest lists no training file for circles (models exported before the run kept its " +
-        "start): the points and initial weights here are drawn in the page, not the committed run's.";
-    }
+    if (!state.file) say(() => t("train.noFile"));
     lectureSettings();
     reset();
     shippedBoundary();
@@ -40,8 +41,8 @@ export function setUpTraining(zoo) {
   // ---------------------------------------------------------------- settings
 
   function lectureSettings() {
-    const recipe = state.file?.recipe;
-    knobs.epochs.value = recipe?.epochs ?? LECTURE.epochs;
+    knobs.points.value = LECTURE.points;
+    knobs.epochs.value = LECTURE.epochs;
     knobs.batch.value = "full";
     knobs.decay.value = "none";
     knobs.hidden.value = LECTURE.hidden;
@@ -49,7 +50,7 @@ export function setUpTraining(zoo) {
     knobs.noise.value = LECTURE.noise;
     knobs.factor.value = LECTURE.factor;
     knobs.optimizerA.value = "adam";
-    knobs.rateA.value = recipe?.lr ?? LECTURE.learningRate;
+    knobs.rateA.value = LECTURE.learningRate;
     knobs.optimizerB.value = "sgd";
     knobs.rateB.value = 1;
     showValues();
@@ -60,14 +61,20 @@ export function setUpTraining(zoo) {
     $("t-noise-value").textContent = Number(knobs.noise.value).toFixed(2);
     $("t-factor-value").textContent = Number(knobs.factor.value).toFixed(2);
     $("run-b").hidden = !knobs.compare.checked;
+    panel.querySelector(".held-legend").hidden = knobs.points.value === "all";
+    const key = $("t-curves-key"); // no dashed curves without held-out points
+    key.dataset.i18n = knobs.points.value === "all" ? "train.curvesKeyAll" : "train.curvesKey";
+    key.textContent = t(key.dataset.i18n);
     for (const el of [knobs.optimizerB, knobs.rateB]) el.disabled = !knobs.compare.checked;
   }
 
   /** The lecture's data (the committed run's points) at noise 0.2 and factor 0.3, else made in the page. */
   function data() {
-    const noise = Number(knobs.noise.value), factor = Number(knobs.factor.value);
-    if (state.file && noise === LECTURE.noise && factor === LECTURE.factor) return { ...fromTrainingFile(state.file), generated: false };
-    return { data: makeCircles({ noise, factor, seed: 123 }), init: state.file?.initial_state_dict, generated: true };
+    const noise = Number(knobs.noise.value), factor = Number(knobs.factor.value), points = knobs.points.value;
+    if (state.file && noise === LECTURE.noise && factor === LECTURE.factor) return { ...fromTrainingFile(state.file, { points }), generated: false };
+    const made = makeCircles({ noise, factor, seed: 123 });
+    const all = { points: [...made.train.points, ...made.heldOut.points], labels: [...made.train.labels, ...made.heldOut.labels] };
+    return { data: points === "all" ? { train: all, heldOut: { points: [], labels: [] } } : made, init: state.file?.initial_state_dict, generated: true };
   }
 
   function options(run) {
@@ -89,17 +96,20 @@ export function setUpTraining(zoo) {
     state.runs = Array.from({ length: count }, (_, k) => new Trainer({ data: points, init, seed: 0, ...options(k) }));
     state.generated = generated;
     state.fromFile = Boolean(state.file && init && Number(knobs.hidden.value) === init["linear1.weight"].shape[0]);
-    $("t-data-note").textContent = (generated
-      ? `Points made in the page (noise ${Number(knobs.noise.value).toFixed(2)}, factor ${Number(knobs.factor.value).toFixed(2)}, seeded), not the lecture's. `
-      : "The lecture's points: make_circles(500, noise=0.2, factor=0.3, random_state=123), 400 to train, 100 held out. ") +
-      (state.fromFile ? "Initial weights: the committed PyTorch run's." : "Initial weights: drawn in the page (seeded), as nn.Linear draws them.");
+    note();
     draw();
+  }
+
+  function note() {
+    const words = { noise: Number(knobs.noise.value).toFixed(2), factor: Number(knobs.factor.value).toFixed(2), all: knobs.points.value === "all" };
+    $("t-data-note").textContent = (state.generated ? t("train.madePoints", words) : t("train.lecturePoints", words)) + " " +
+      (state.fromFile ? t("train.initFile") : t("train.initDrawn"));
   }
 
   function play() {
     if (state.runs.every((r) => r.done)) reset();
     state.playing = true;
-    $("t-play").textContent = "Pause";
+    $("t-play").textContent = t("train.pause");
     $("t-play").setAttribute("aria-pressed", "true");
     const tick = () => {
       const until = performance.now() + FRAME_MS;
@@ -117,7 +127,7 @@ export function setUpTraining(zoo) {
     state.playing = false;
     if (state.frame) cancelAnimationFrame(state.frame);
     state.frame = null;
-    $("t-play").textContent = "Play";
+    $("t-play").textContent = t("train.play");
     $("t-play").setAttribute("aria-pressed", "false");
   }
 
@@ -139,14 +149,14 @@ export function setUpTraining(zoo) {
       state.shippedGrid = await zoo.classifyPoints(points);
       draw();
     } catch (error) {
-      status.textContent = `circles.onnx: ${error.message}`;
+      say(() => `circles.onnx: ${error.message}`);
     }
   }
 
   function draw() {
     state.runs.forEach((run, k) => drawRun(run, k));
-    drawCurves($("t-loss"), "loss", [["loss", "training"], ["heldOutLoss", "held-out"]], null);
-    drawCurves($("t-accuracy"), "accuracy", [["trainAccuracy", "training"], ["heldOutAccuracy", "held-out"]], [0.4, 1]);
+    drawCurves($("t-loss"), t("train.lossWord"), [["loss", t("train.training")], ["heldOutLoss", t("train.heldOut")]], null);
+    drawCurves($("t-accuracy"), t("train.accuracyWord"), [["trainAccuracy", t("train.training")], ["heldOutAccuracy", t("train.heldOut")]], [0.4, 1]);
     panel.dataset.epoch = state.runs[0]?.epoch ?? 0;
   }
 
@@ -178,9 +188,12 @@ export function setUpTraining(zoo) {
     });
     const last = run.epoch > 0;
     const lr = learningRateAt(run.decay, run.learningRate, Math.max(0, run.epoch - 1), run.epochs);
-    box.querySelector(".run-stats").textContent = `${run.optimizer === "adam" ? "Adam" : run.optimizer === "sgd" ? "SGD" :
-      run.optimizer === "momentum" ? "momentum" : "RMSProp"}, lr ${fmt(lr)} · epoch ${run.epoch}/${run.epochs}` +
-      (last ? ` · loss ${run.loss.at(-1).toFixed(4)} · held-out ${(100 * run.heldOutAccuracy.at(-1)).toFixed(0)}%` : "");
+    const heldOut = run.data.heldOut.points.length > 0;
+    box.querySelector(".run-stats").textContent = t("train.stats", {
+      optimizer: t(`train.name.${run.optimizer}`), lr: fmt(lr), epoch: run.epoch, epochs: run.epochs, last,
+      loss: last ? run.loss.at(-1).toFixed(4) : "", heldOut, n: run.data.train.points.length,
+      accuracy: last ? (100 * (heldOut ? run.heldOutAccuracy : run.trainAccuracy).at(-1)).toFixed(1) : "",
+    });
     box.querySelector("h3 .swatch").style.background = RUN_COLOURS[k];
   }
 
@@ -196,14 +209,14 @@ export function setUpTraining(zoo) {
     const y = (v) => pad.t + (h - pad.t - pad.b) * (1 - (Math.min(hi, Math.max(lo, v)) - lo) / (hi - lo));
     ctx.strokeStyle = "#d1d5db";
     ctx.fillStyle = "#4b5563";
-    ctx.font = "10px system-ui, sans-serif";
+    ctx.font = '10px "lecture-zoo Hangul", system-ui, sans-serif';
     ctx.lineWidth = 1;
     for (const v of [lo, (lo + hi) / 2, hi]) {
       ctx.beginPath(); ctx.moveTo(pad.l, y(v)); ctx.lineTo(w - pad.r, y(v)); ctx.stroke();
       ctx.fillText(range ? `${Math.round(100 * v)}%` : v.toFixed(2), 2, y(v) + 3);
     }
     ctx.textAlign = "center";
-    ctx.fillText(`epoch (of ${epochs})`, (pad.l + w - pad.r) / 2, h - 4);
+    ctx.fillText(t("train.epochAxis", { epochs }), (pad.l + w - pad.r) / 2, h - 4);
     ctx.textAlign = "left";
     ctx.fillText("0", pad.l, h - 4);
     ctx.textAlign = "right";
@@ -212,7 +225,7 @@ export function setUpTraining(zoo) {
     state.runs.forEach((run, k) => {
       series.forEach(([key], s) => {
         const list = run[key];
-        if (!list.length) return;
+        if (!list.length || !Number.isFinite(list[0])) return; // no held-out points: no held-out curve
         ctx.strokeStyle = RUN_COLOURS[k];
         ctx.lineWidth = s === 0 ? 1.6 : 1.2;
         ctx.setLineDash(s === 0 ? [] : [4, 3]);
@@ -224,7 +237,7 @@ export function setUpTraining(zoo) {
       });
     });
     ctx.setLineDash([]);
-    canvas.setAttribute("aria-label", `${what}: ` + state.runs.map((r, k) => `run ${"AB"[k]} ` +
+    canvas.setAttribute("aria-label", `${what}: ` + state.runs.map((r, k) => `${t(k ? "train.runB" : "train.runA")} ` +
       series.map(([key, label]) => `${label} ${r[key].length ? fmt(r[key].at(-1)) : "-"}`).join(", ")).join("; "));
   }
 
@@ -243,6 +256,11 @@ export function setUpTraining(zoo) {
     state,
     play, pause, step, reset,
     shown() {},
+    relabel() {
+      status.textContent = statusWords();
+      $("t-play").textContent = t(state.playing ? "train.pause" : "train.play");
+      if (state.runs.length) { note(); draw(); }
+    },
     get playing() { return state.playing; },
   };
 }

@@ -1,7 +1,8 @@
-// train.js: the circles net of seed 004 (2 -> H -> 1, binary cross-entropy), trained here, in float64.
+// train.js: the two-circles net of the lecture (2 -> H -> 1, binary cross-entropy), trained here, in float64.
 //
-//   import { trainCircles } from "./train.js";
-//   const { weights, loss, trainAccuracy, heldOutAccuracy } = trainCircles({ data, init });   // the lecture's run
+//   import { trainCircles, fromTrainingFile, LECTURE } from "./train.js";
+//   const { data, init } = fromTrainingFile(file, { points: "all" });   // the lecture's 500 points
+//   const { weights, loss, trainAccuracy } = trainCircles({ data, init, learningRate: LECTURE.learningRate });
 //
 // A hand-written forward and backward pass, as small as the net (TensorFlow Playground's nn.ts is the model):
 // z1 = W1 x + b1, h = act(z1), z2 = w2 . h + b2 (the logit), p = sigmoid(z2), loss = BCE(p, y) computed from the
@@ -10,10 +11,13 @@
 // weights and data the loss matches PyTorch's epoch for epoch (tests/test_train_web.py). No prediction is
 // computed in the page's UI code: it calls `Trainer.predict` / `Trainer.hiddenOutputs` from here.
 
+/** The lecture's run: make_circles(500, noise=0.2, factor=0.3, random_state=123), all 500 points, BCELoss,
+ * Adam(lr=0.01), 1,000 epochs of the whole set. */
 export const LECTURE = Object.freeze({
-  epochs: 1000, learningRate: 0.03, optimizer: "adam", batch: "full", decay: "none", hidden: 4, activation: "sigmoid",
-  noise: 0.2, factor: 0.3, seed: 0,
+  epochs: 1000, learningRate: 0.01, optimizer: "adam", batch: "full", decay: "none", hidden: 4, activation: "sigmoid",
+  noise: 0.2, factor: 0.3, seed: 0, points: "all",
 });
+export const POINTS = ["all", "split"];
 export const OPTIMIZERS = ["sgd", "momentum", "rmsprop", "adam"];
 export const DECAYS = ["none", "step", "exponential", "cosine"];
 export const ACTIVATIONS = {
@@ -203,6 +207,7 @@ export class Trainer {
   /** Mean BCE and the fraction classified right (logit > 0 means the inner circle, class 1) on `part`
    * ({points, labels}). */
   evaluate(part) {
+    if (part.points.length === 0) return { loss: NaN, accuracy: NaN }; // no held-out points (the lecture's run)
     let loss = 0;
     let right = 0;
     part.points.forEach(([x, y], i) => {
@@ -278,10 +283,17 @@ export function trainCircles(options) {
   return trainer.summary();
 }
 
-/** circles-training.json (written by `python -m export`) as trainCircles' `data` and `init`. */
-export function fromTrainingFile(file) {
+/** circles-training.json (written by `python -m export`) as trainCircles' `data` and `init`. The file keeps the
+ * 500 points of make_circles(500, noise=0.2, factor=0.3, random_state=123) in their order, split 400 / 100:
+ * `points: "all"` joins them again (the lecture trains on all 500), `"split"` keeps the last 100 held out. */
+export function fromTrainingFile(file, { points = "split" } = {}) {
+  if (!POINTS.includes(points)) throw new Error(`points must be one of ${POINTS.join(", ")}; got ${points}`);
+  const all = {
+    points: [...file.train.points, ...file.held_out.points],
+    labels: [...file.train.labels, ...file.held_out.labels],
+  };
   return {
-    data: { train: file.train, heldOut: file.held_out },
+    data: points === "all" ? { train: all, heldOut: { points: [], labels: [] } } : { train: file.train, heldOut: file.held_out },
     init: file.initial_state_dict,
     recipe: file.recipe,
   };
