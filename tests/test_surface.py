@@ -75,8 +75,9 @@ class Raw:
         raise AssertionError("no process_completed event")
 
     def sketch_event(self, queue: bool = True) -> int:
-        """The number of the unnamed event a change of the Sketchpad starts: classify_sketch (queued), or the
-        one that keeps the page's files (not queued)."""
+        """The number of the unnamed event a change of the Sketchpad starts: the answer and the Inside view
+        (queued; its inputs: the drawing, the model, whether the Inside view is open), or the one that keeps the
+        page's files (not queued)."""
         sketch = next(c["id"] for c in self.config["components"] if c.get("type") == "imageeditor")
         for dep in self.config["dependencies"]:
             if [sketch, "change"] in [list(t) for t in dep["targets"]] and dep["queue"] is queue:
@@ -185,18 +186,21 @@ def test_the_sketchpad_event_checks_its_drawing_before_decoding_it(raw, server, 
     _, pid, _ = server
     sketch_event = raw.sketch_event()
     seven = raw.upload(_png(_seven((420, 420))), "seven.png")
-    assert raw.join(sketch_event, [{"composite": seven, "layers": [], "background": None}, "cnn-bn"])[0] == "complete"
+    assert (
+        raw.join(sketch_event, [{"composite": seven, "layers": [], "background": None}, "cnn-bn", True])[0]
+        == "complete"
+    )
     big = raw.upload(bomb, "bomb.png")
     before = _settled_rss(pid, 0.5)
     with Peak(pid) as peak:
-        event, message = raw.join(sketch_event, [{"composite": big, "layers": [], "background": None}, "cnn-bn"])
+        event, message = raw.join(sketch_event, [{"composite": big, "layers": [], "background": None}, "cnn-bn", True])
         assert event == "error" and "12000x12000" in message and "limit is 40 megapixels" in message, message
         five = raw.upload(_png(_seven((5000, 420))), "wide.png")  # under 40 MP, over the sketch's 4096 a side
-        event, message = raw.join(sketch_event, [{"composite": five, "layers": [], "background": None}, "cnn-bn"])
+        event, message = raw.join(sketch_event, [{"composite": five, "layers": [], "background": None}, "cnn-bn", True])
         assert event == "error" and "a sketch is at most 4096x4096 px" in message, message
         # the layers are not decoded (the app reads the composite): 50 of the bomb cost nothing
         event, outputs = raw.join(sketch_event, [{"composite": seven, "layers": [big] * 50, "background": big},
-                                                 "cnn-bn"])  # fmt: skip
+                                                 "cnn-bn", True])  # fmt: skip
         assert event == "complete" and outputs[0]["label"] == "7"
     held = _settled_rss(pid) - before
     print(
@@ -236,7 +240,7 @@ def test_drawing_uploads_are_bounded(raw, server, bomb):
     # the page's way: the drawing, then the event with its id
     assert raw.blob("composite", "null", seven, key="page").status_code == 200
     assert raw.blob("layer", 0, seven, key="page").status_code == 200
-    event, outputs = raw.join(raw.sketch_event(), [{"id": "page"}, "cnn-bn"])
+    event, outputs = raw.join(raw.sketch_event(), [{"id": "page"}, "cnn-bn", True])
     assert event == "complete" and outputs[0]["label"] == "7"
     before = _settled_rss(pid, 0.5)
     noise = _png(Image.fromarray(np.random.default_rng(0).integers(0, 255, (1000, 1000, 4), dtype=np.uint8)))
