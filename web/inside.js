@@ -5,6 +5,7 @@
 // gates. The layout comes from the manifest's `layers` list: no layer is hard-coded. Only drawing happens
 // here; the numbers come from the model (the one check computed here, the written-out sum, is shown beside
 // the model's own value).
+import { MESSAGES } from "./messages.js";
 
 const $ = (id) => document.getElementById(id);
 const fmt = (v, digits = 3) => (Object.is(v, -0) ? 0 : v).toFixed(digits);
@@ -195,8 +196,9 @@ export function digitInside(zoo, root) {
         for (const ch of channels) outline(i - 1, ch, ...window, "#f59e0b");
       }
     }
-    const weights = await (current.epoch ? epochWeights(zoo, model, current.epoch) : zoo.weights(model)).catch(() => null);
-    detail.replaceChildren(...explainDigit(layers, i, c, y, x, weights, current));
+    let failed = null;
+    const weights = await (current.epoch ? epochWeights(zoo, model, current.epoch) : zoo.weights(model)).catch((e) => { failed = e; return null; });
+    detail.replaceChildren(...explainDigit(layers, i, c, y, x, weights, current), ...weightsFailure(failed));
     detail.dataset.layer = layers[i].name;
     detail.dataset.cell = JSON.stringify([c, y, x]);
   }
@@ -423,8 +425,9 @@ export function textInside(zoo, root) {
 
   async function select(i, t, u) {
     if (!current) return;
-    const weights = await zoo.weights(model).catch(() => null);
-    detail.replaceChildren(...explainText(current.layers, i, t, u, weights, chars, zoo.entry(model)));
+    let failed = null;
+    const weights = await zoo.weights(model).catch((e) => { failed = e; return null; });
+    detail.replaceChildren(...explainText(current.layers, i, t, u, weights, chars, zoo.entry(model)), ...weightsFailure(failed));
     detail.dataset.layer = current.layers[i].name;
   }
 
@@ -432,6 +435,10 @@ export function textInside(zoo, root) {
 }
 
 const sigmoid = (v) => 1 / (1 + Math.exp(-v));
+
+/** The sentence saying why the written-out arithmetic has no weights (a file missing or altered), or nothing. */
+const weightsFailure = (error) =>
+  error ? [Object.assign(document.createElement("p"), { className: "error", textContent: MESSAGES.weightsFailed(error.message) })] : [];
 
 function explainText(layers, i, t, u, weights, chars, entry) {
   const layer = layers[i], size = layer.shape[0];

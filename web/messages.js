@@ -13,6 +13,8 @@ export const MESSAGES = {
     "serve it again with `python -m demo` from a complete copy of lecture-zoo.",
   /** A model could not be started in onnxruntime-web (its file loaded and checked). */
   sessionFailed: (model, detail) => `${model} could not be started in this browser (${detail}). Reload the page to try again.`,
+  /** The Inside view's written-out arithmetic lacks its weights (their file is missing or altered). */
+  weightsFailed: (detail) => `The weights for this arithmetic could not be loaded: ${detail}. The values above are the model's own.`,
   /** Anything else that went wrong and reached no part of the page: the catch-all. */
   unexpected: (detail) => `Something went wrong: ${detail}. Reload the page to start again.`,
 };
