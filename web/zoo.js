@@ -414,7 +414,9 @@ function textAnswer(entry, probabilities, length) {
     predicted += entry.vocab[argmax(row)];
     top.push([...row].map((p, k) => ({ char: entry.vocab[k], probability: p })).sort((a, b) => b.probability - a.probability).slice(0, 3));
   }
-  return { predicted, top };
+  // every probability too ([length x V], row t the next character after position t): the Text tab's
+  // cross-entropy needs the true next character's, which is often outside the top 3
+  return { predicted, top, probabilities: probabilities.subarray(0, length * V) };
 }
 
 /** A canvas model's input: the picture's RGBA bytes as uint8 [H, W, 4], not copied. */
