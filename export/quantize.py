@@ -52,6 +52,11 @@ def quantize_digits(
     with tempfile.TemporaryDirectory() as tmp:
         prepared = Path(tmp) / "prepared.onnx"
         quant_pre_process(str(float_path), str(prepared), skip_symbolic_shape=True)
+        import onnx
+
+        # The Softmax stays in float: probabilities are computed from the INT8 logits, not requantised to 1/255
+        # steps (tract computes Quantize -> Dequantize -> Softmax -> Quantize as 1.0 everywhere)
+        softmax = [n.name for n in onnx.load(str(prepared)).graph.node if n.op_type == "Softmax"]
         quantize_static(
             str(prepared),
             str(int8_path),
@@ -62,6 +67,7 @@ def quantize_digits(
             weight_type=weight_type,
             reduce_range=reduce_range,
             calibrate_method=CalibrationMethod.MinMax,
+            nodes_to_exclude=softmax,
         )
 
 

@@ -17,6 +17,7 @@ import onnxruntime as ort
 import pytest
 from onnx import numpy_helper
 
+from export.engines import ENGINES, check, exception, missing, version
 from export.onnx import digit_test_set, digits_of
 from export.quantize import INT16_MAX, emulate, integer_layers, quantize_digits, saturating_layers
 from export.tolerance import quantization_steps
@@ -87,3 +88,28 @@ def test_the_emulation_reproduces_what_8_bit_weights_compute_on_avx2(tmp_path, d
     step = quantization_steps(full)["logits"]
     saturated, exact = emulate(full, feeds, saturate=True)[0], emulate(full, feeds, saturate=False)[0]
     assert np.abs(saturated - exact).max() >= 10 * step
+
+
+# ----------------------------------------------------------------------------- OpenVINO and tract
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("name", sorted(ENTRIES))
+def test_every_file_runs_in_every_engine(engine, name):
+    """Every committed file on its test data (or 100 test digits, or its replay weights) and every picture graph
+    on pictures of other sizes, frames bit for bit the reference recipe's; what an engine cannot run is a named
+    exception (export/engines.py, the model card), which must still fail, so that the card stays true."""
+    reason = missing(engine)
+    if reason:
+        pytest.skip(reason)
+    entry = ENTRIES[name]
+    known = exception(engine, entry)
+    if known and known[0] == "other sizes":
+        failure = check(engine, entry, MODELS, other_sizes=False)
+        assert failure is None, f"{name} in {engine} {version(engine)} on its own inputs: {failure}"
+    failure = check(engine, entry, MODELS)
+    if known:
+        assert failure is not None, f"{name} now runs in {engine} {version(engine)}: drop the exception ({known[1]})"
+    else:
+        assert failure is None, f"{name} in {engine} {version(engine)}: {failure}"
