@@ -243,8 +243,8 @@ def _engines_section(manifest: list[dict]) -> list[str]:
              "data (an INT8 model on 100 test digits against ONNX Runtime, a replay on its last epoch's weights), "
              "held to the rule above; a picture graph also on pictures of other sizes (600x450, 1000x800, "
              "1600x1200, a transparent 1300x1000, 4000x3000), its frame bit for bit the reference recipe's.", "",
-             f"| model | kind | {' | '.join(names[e] for e in ENGINES)} |",
-             "|---|---|" + "---|" * len(ENGINES)]  # fmt: skip
+             f"| file | {' | '.join(names[e] for e in ENGINES)} |",
+             "|---|" + "---|" * len(ENGINES)]  # fmt: skip
     reasons: dict[str, int] = {}
     for e in manifest:
         cells = []
@@ -255,7 +255,7 @@ def _engines_section(manifest: list[dict]) -> list[str]:
             else:
                 note = reasons.setdefault(known[1], len(reasons) + 1)
                 cells.append(f"160x120 only [{note}]" if known[0] == "other sizes" else f"no [{note}]")
-        lines.append(f"| {e['name']} | {e['kind']} | {' | '.join(cells)} |")
+        lines.append(f"| `{e['file']}` | {' | '.join(cells)} |")
     lines.append("")
     lines += [f"[{n}] {reason}." for reason, n in reasons.items()]
     lines.append("")
