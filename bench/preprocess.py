@@ -10,7 +10,7 @@
    whose full-size RGBA pixels go to the graph (its own thumbnail, what the browser page and other runtimes
    do; the Python recipe gets the RGB picture), p50 and p99: the Python recipe + inference against the canvas
    model. One ONNX Runtime thread, no spinning, no arena, as the demo runs it. Prints markdown tables for
-   docs/performance.md. `--compare FILE` times another cnn-bn canvas model on the decoded photos as well
+   docs/performance.md. `--compare FILE` times another cnn-bn canvas model on the canvas and decoded photos too
    (an earlier version: `git show <commit>:models/cnn-bn-canvas.onnx > FILE`).
 """
 
@@ -93,7 +93,7 @@ def _photo_file() -> Path:
 
 def timing_table(models_dir: Path, runs: int, compare: Path | None = None) -> str:
     """The timing table; with `compare`, another cnn-bn canvas model file (an earlier version, say) timed in
-    the same rounds on the decoded photos, in a last column."""
+    the same rounds on the canvas and the decoded photos, in a last column."""
     model, canvas = _session(models_dir / "cnn-bn.onnx"), _session(models_dir / "cnn-bn-canvas.onnx")
     other = _session(compare) if compare else None
     sketch, photo_file = _canvas(), _photo_file()
@@ -104,13 +104,13 @@ def timing_table(models_dir: Path, runs: int, compare: Path | None = None) -> st
     def canvas_path(rgba):  # the canvas model: recipe and cnn-bn in one ONNX call
         return lambda: canvas.run(None, {"image": rgba()})
 
-    def other_path(rgba):  # the compared file, on the decoded photos only
+    def other_path(rgba):  # the compared file, on the canvas and the decoded photos
         return [] if other is None else [lambda: other.run(None, {"image": rgba})]
 
     decoded = {size: photo(size).convert("RGB") for size in ((4000, 3000), (6000, 4500))}
     few = max(10, runs // 10)
     rows, inputs = [], [
-        ("600x450 RGBA canvas", [python_path(lambda: sketch), canvas_path(lambda: sketch)], runs),
+        ("600x450 RGBA canvas", [python_path(lambda: sketch), canvas_path(lambda: sketch), *other_path(sketch)], runs),
         ("4000x3000 JPEG photo, decode included", [python_path(lambda: open_image(photo_file)),
                                                    canvas_path(lambda: to_rgba(open_image(photo_file)))], few),
     ] + [
@@ -144,7 +144,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--models", type=Path, default=Path("models"))
     parser.add_argument("--skip-accuracy", action="store_true")
-    parser.add_argument("--compare", type=Path, help="another cnn-bn canvas model file, timed on the decoded photos")
+    parser.add_argument(
+        "--compare", type=Path, help="another cnn-bn canvas model file, timed on the canvas and the decoded photos"
+    )
     args = parser.parse_args()
     print(f"{describe()}, onnxruntime {ort.__version__}\n")
     if not args.skip_accuracy:

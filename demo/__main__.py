@@ -15,6 +15,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="requests that may wait; the next is answered busy (default: demo.app.QUEUE_MAX)")  # fmt: skip
     args = parser.parse_args(argv)
 
+    from demo.compat import gradio_problem
+
+    problem = gradio_problem()  # before demo.app changes any of Gradio's internals
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     from demo.app import QUEUE_MAX, build_app, launch_options
     from demo.runtime import ManifestError, Zoo
 

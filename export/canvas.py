@@ -451,7 +451,10 @@ def _planes(g: _Builder, image: str) -> str:
     r = b.branch()  # reduce() first, if the picture turns out opaque
     reduced, opaque = _thumbnail(r, image, _plan(r, sizes, fw, fh), reduce=True)
     n = b.branch()
-    nothing, no = n.const(np.zeros((0, 0, 4), np.uint8), np.uint8), n.const(False, np.bool_)
+    # an empty picture made by ConstantOfShape: OpenVINO reads an empty Constant as a scalar (rank 0), and then
+    # cannot run the If, whose branches must agree in rank
+    empty = helper.make_tensor("zero", TensorProto.UINT8, [1], [0])
+    nothing, no = n.op("ConstantOfShape", n.const([0, 0, 4], np.int64), value=empty), n.const(False, np.bool_)
     reduced, opaque = b.op("If", b.op("Or", b.op("Greater", fw, one), b.op("Greater", fh, one)), outputs=2,
                            then_branch=r.subgraph("reduced", reduced, opaque, elem_type=(TensorProto.UINT8, BOOL)),
                            else_branch=n.subgraph("not_reducible", nothing, no, elem_type=(TensorProto.UINT8, BOOL)))  # fmt: skip
@@ -625,6 +628,9 @@ def canvas_model(classifier: onnx.ModelProto) -> onnx.ModelProto:
     del merged.graph.output[:]
     merged.graph.output.append(helper.make_tensor_value_info("probabilities", FLOAT, [1, 10]))
     merged.graph.output.extend(outputs[name] for name in ("frame", "ink", "contrast"))
+    # The digit model's intermediate shapes name its batch N, which the canvas fixes to 1: stale, and an engine
+    # that trusts value_info (tract) cannot reconcile them
+    del merged.graph.value_info[:]
     onnx.checker.check_model(merged, full_check=True)
     return merged
 

@@ -37,6 +37,10 @@ class AccuracyLoss(VerificationError):
     pass
 
 
+class SaturationRisk(VerificationError):
+    """An INT8 layer whose u8 x s8 pair sums can leave int16: CPUs without VNNI would compute other integers."""
+
+
 class InkMismatch(VerificationError):
     pass
 

@@ -21,6 +21,7 @@ from export.checks import (  # noqa: F401  (the typed failures, re-exported: exp
     InkMismatch,
     LayerMismatch,
     Row,
+    SaturationRisk,
     ShapeMismatch,
     ValuesMismatch,
     VerificationError,
@@ -28,7 +29,7 @@ from export.checks import (  # noqa: F401  (the typed failures, re-exported: exp
 )
 from export.graphs import LogitsGraph, PointsGraph, TextStepGraph
 from export.onnx import real_inputs, sha256
-from export.quantize import MAX_ACCURACY_LOSS, int8_accuracy_loss
+from export.quantize import INT16_MAX, MAX_ACCURACY_LOSS, int8_accuracy_loss, saturating_layers
 from export.tolerance import argmax_agreement, judge, tolerances
 from zoo import corpora, manifest
 from zoo.models import get_spec
@@ -225,6 +226,11 @@ def _verify_step_against_full(entry, step_session, full_entry, models_dir, rng, 
 
 
 def _verify_int8(entry, models_dir, float_entry, row) -> Row:
+    risky = saturating_layers(Path(models_dir) / entry["file"])
+    if risky:  # the accuracy below would then hold only on CPUs with VNNI
+        raise SaturationRisk(f"{entry['name']}: u8 x s8 pair sums reach {', '.join(f'{n} {s:,}' for n, s in risky)} "
+                             f"> {INT16_MAX:,} (int16): an AVX2 CPU without VNNI saturates them; re-quantise "
+                             f"with 7-bit weights (python -m export {entry['run']})")  # fmt: skip
     real = real_inputs(float_entry)
     labels = real["labels"]
     float_acc, int8_acc, loss = int8_accuracy_loss(

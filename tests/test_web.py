@@ -15,13 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from demo.web import ORT_DIST, SiteError, build, site_files
+from demo import web as demo_web
+from demo.web import ORT_DIR, ORT_FILES, SiteError, build, ort_bytes, ort_problems, ort_source, site_files
 from export.tolerance import judge, tolerances
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
-needs_ort = pytest.mark.skipif(not ORT_DIST.is_dir(), reason="onnxruntime-web is not installed (npm ci)")
+# The runtime is committed (web/ort/); if it is broken, test_onnxruntime_web_is_committed_with_its_sha256 says how
+needs_ort = pytest.mark.skipif(bool(ort_problems()), reason="web/ort/ (onnxruntime-web) is incomplete: see its test")
 
 
 def _entries() -> list[dict]:
@@ -45,8 +47,6 @@ def browser():
     )
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install chromium; .ci/run does it)")
-    if not ORT_DIST.is_dir():
-        pytest.skip("onnxruntime-web is not installed (npm ci)")
     from tests.browser import CHROMIUM_ARGS
 
     with playwright.sync_playwright() as p:
@@ -119,13 +119,74 @@ def test_site_is_the_page_ort_and_the_manifests_files():
     assert {f"models/{e['file']}" for e in entries} <= set(files)
 
 
-@needs_ort
 def test_static_folder_refuses_an_altered_model(tmp_path):
     models = tmp_path / "models"
     shutil.copytree(ROOT / "models", models, ignore=shutil.ignore_patterns("checkpoints"))
     (models / "hihello.onnx").write_bytes((models / "hihello.onnx").read_bytes()[:-1] + b"\0")
     with pytest.raises(SiteError, match="hihello.onnx does not match the sha256"):
         build(tmp_path / "site", models)
+
+
+def test_onnxruntime_web_is_committed_with_its_sha256():
+    """The three files the page imports are in the repository (no npm needed), each as its sha256 says."""
+    assert ort_problems() == []
+    version = (ORT_DIR / "README.md").read_text().split()[2]
+    served = {name: ort_bytes(name) for name in ORT_FILES}
+    assert (
+        len(served["ort-wasm-simd-threaded.wasm"])
+        > 10_000_000
+        > ort_source("ort-wasm-simd-threaded.wasm").stat().st_size
+    )
+    assert all((ORT_DIR / f).is_file() for f in ("LICENSE", "ThirdPartyNotices.txt"))
+    npm = ROOT / "node_modules" / "onnxruntime-web"
+    if npm.is_dir() and json.loads((npm / "package.json").read_text())["version"] == version:
+        for name, raw in served.items():  # the same bytes as npm's package, where `npm ci` installed it
+            assert raw == (npm / "dist" / name).read_bytes(), name
+
+
+@pytest.fixture
+def ort_copy(tmp_path, monkeypatch):
+    """web/ort/ copied into a scratch folder that demo.web reads instead."""
+    copy = tmp_path / "ort"
+    shutil.copytree(ORT_DIR, copy)
+    monkeypatch.setattr(demo_web, "ORT_DIR", copy)
+    return copy
+
+
+def test_a_missing_or_altered_runtime_file_is_named_with_its_fix(ort_copy, tmp_path):
+    wasm = ort_source("ort-wasm-simd-threaded.wasm")
+    wasm.write_bytes(b"version https://git-lfs.github.com/spec/v1\n")  # what a Git LFS pointer looks like
+    (ort_copy / "ort.wasm.min.mjs").unlink()
+    problems = ort_problems()
+    assert len(problems) == 2
+    assert "web/ort/ort.wasm.min.mjs (onnxruntime-web) is missing" in problems[0]
+    assert "web/ort/ort-wasm-simd-threaded.wasm.br (onnxruntime-web) does not match web/ort/SHA256SUMS" in problems[1]
+    assert all("`git checkout -- web/ort`" in p for p in problems)
+    with pytest.raises(SiteError, match="cannot build the page: web/ort/ort.wasm.min.mjs"):
+        build(tmp_path / "site", ROOT / "models")
+
+
+def test_the_server_says_what_is_missing_and_sends_the_wasm_as_npm_ships_it(ort_copy):
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    client = TestClient(Starlette(routes=demo_web.routes(ROOT / "models")))
+    plain = client.get("/web/ort/ort-wasm-simd-threaded.wasm", headers={"Accept-Encoding": "identity"})
+    assert plain.status_code == 200 and plain.headers["content-type"] == "application/wasm"
+    assert hashlib.sha256(plain.content).hexdigest() == demo_web.ort_sums()["ort-wasm-simd-threaded.wasm"]
+    compressed = client.get("/web/ort/ort-wasm-simd-threaded.wasm", headers={"Accept-Encoding": "gzip, br"})
+    assert compressed.content == plain.content  # decoded by the client: the committed brotli copy, sent as it is
+    assert compressed.headers["content-encoding"] == "br"
+    assert int(compressed.headers["content-length"]) == ort_source("ort-wasm-simd-threaded.wasm").stat().st_size
+
+    ort_source("ort-wasm-simd-threaded.wasm").write_bytes(b"not brotli")
+    altered = client.get("/web/ort/ort-wasm-simd-threaded.wasm")
+    assert altered.status_code == 500
+    assert "does not match web/ort/SHA256SUMS" in altered.text and "git checkout -- web/ort" in altered.text
+    ort_source("ort-wasm-simd-threaded.wasm").unlink()
+    missing = client.get("/web/ort/ort-wasm-simd-threaded.wasm")
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/plain")
+    assert "is missing from this copy of lecture-zoo: restore it with `git checkout -- web/ort`" in missing.text
 
 
 @pytest.mark.slow
@@ -426,8 +487,9 @@ def test_static_folder_works_from_a_plain_http_server(browser, tmp_path):
 
     site = tmp_path / "site"
     files = build(site, ROOT / "models")
-    for url, source in files.items():
-        assert hashlib.sha256((site / url).read_bytes()).digest() == hashlib.sha256(source.read_bytes()).digest()
+    for url, source in files.items():  # onnxruntime-web's wasm as npm ships it, not its committed brotli copy
+        expected = ort_bytes(url.removeprefix("ort/")) if url.startswith("ort/") else source.read_bytes()
+        assert hashlib.sha256((site / url).read_bytes()).digest() == hashlib.sha256(expected).digest()
     assert "sdk: static" in (site / "README.md").read_text()
     port = free_port()
     server, _ = start([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "-d", str(site), str(port)], port)
@@ -443,6 +505,29 @@ def test_static_folder_works_from_a_plain_http_server(browser, tmp_path):
             assert label == "7"
         assert aborted == []
         context.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.parametrize("absent", ORT_FILES)
+def test_a_page_without_a_runtime_file_says_which_and_the_fix(browser, tmp_path, absent):
+    """A static folder that lacks one of onnxruntime-web's files: the page says so instead of hanging."""
+    from tests.servers import free_port, start
+
+    site = tmp_path / "site"
+    build(site, ROOT / "models")
+    (site / "ort" / absent).unlink()
+    port = free_port()
+    server, _ = start([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "-d", str(site), str(port)], port)
+    try:
+        with pytest.raises(RuntimeError) as shown:  # open_page: the page set body.dataset.error
+            _open(browser, f"http://127.0.0.1:{port}/")
+        message = str(shown.value)
+        assert f"/ort/{absent} (onnxruntime-web, which runs the models) did not load (HTTP 404)" in message
+        assert "`python -m demo.web --out site`" in message and "`git checkout -- web/ort`" in message
     finally:
         server.terminate()
         server.wait(timeout=30)

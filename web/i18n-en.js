@@ -240,4 +240,16 @@ export default {
   "replay.kernelsLater": "The first layer's kernels (shown once the replay is loaded)",
   "replay.kernels": ({ layer, C, k, at, max }) => `${layer}'s ${C} kernels (${k}×${k}) after epoch ${at} (red positive, blue negative, |max| ${max})`,
   "replay.axis": ({ n }) => `epoch ${n}`,
+  // ---------------------------------------------------------------- failures outside a model's answer (messages.js)
+  "fail.runtimeMissing": ({ file, status }) =>
+    `The page cannot start: ${file} (onnxruntime-web, which runs the models) did not load${status}. ` +
+    "Serve the page with `python -m demo` from a complete copy of lecture-zoo (restore the file with " +
+    "`git checkout -- web/ort`), or write a static folder with `python -m demo.web --out site`, then reload.",
+  "fail.runtimeMissingDetail": ({ file, status, detail }) =>
+    `The page cannot start: ${file} (onnxruntime-web, which runs the models) did not load${status}: ${detail}. Then reload the page.`,
+  "fail.page": ({ detail }) => `The page could not load its scripts (${detail}). Reload it; if this stays, ` +
+    "serve it again with `python -m demo` from a complete copy of lecture-zoo.",
+  "fail.session": ({ model, detail }) => `${model} could not be started in this browser (${detail}). Reload the page to try again.`,
+  "fail.weights": ({ detail }) => `The weights for this arithmetic could not be loaded: ${detail}. The values above are the model's own.`,
+  "fail.unexpected": ({ detail }) => `Something went wrong: ${detail}. Reload the page to start again.`,
 };

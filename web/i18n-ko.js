@@ -241,4 +241,16 @@ export default {
   "replay.kernelsLater": "첫 층의 필터(커널) (다시 보기를 불러오면 나타납니다)",
   "replay.kernels": ({ layer, C, k, at, max }) => `에포크 ${at} 직후 ${layer}의 필터 ${C}개 (${k}×${k}) (빨강 양수, 파랑 음수, |최댓값| ${max})`,
   "replay.axis": ({ n }) => `에포크 ${n}`,
+  // ---------------------------------------------------------------- 모델의 답 밖에서 난 실패 (messages.js)
+  "fail.runtimeMissing": ({ file, status }) =>
+    `페이지를 시작할 수 없습니다: ${file} (모델을 실행하는 onnxruntime-web)을(를) 불러오지 못했습니다${status}. ` +
+    "lecture-zoo 전체 사본에서 `python -m demo`로 페이지를 띄우거나 (파일은 `git checkout -- web/ort`로 되살립니다), " +
+    "`python -m demo.web --out site`로 정적 폴더를 만든 뒤 새로 고치세요.",
+  "fail.runtimeMissingDetail": ({ file, status, detail }) =>
+    `페이지를 시작할 수 없습니다: ${file} (모델을 실행하는 onnxruntime-web)을(를) 불러오지 못했습니다${status}: ${detail}. 그다음 페이지를 새로 고치세요.`,
+  "fail.page": ({ detail }) => `페이지가 스크립트를 불러오지 못했습니다 (${detail}). 새로 고치세요. 계속 그러면 ` +
+    "lecture-zoo 전체 사본에서 `python -m demo`로 다시 띄우세요.",
+  "fail.session": ({ model, detail }) => `${model}을(를) 이 브라우저에서 시작하지 못했습니다 (${detail}). 페이지를 새로 고쳐 다시 해 보세요.`,
+  "fail.weights": ({ detail }) => `이 계산에 쓸 가중치를 불러오지 못했습니다: ${detail}. 위의 값은 모델이 직접 계산한 값입니다.`,
+  "fail.unexpected": ({ detail }) => `문제가 생겼습니다: ${detail}. 페이지를 새로 고쳐 다시 시작하세요.`,
 };

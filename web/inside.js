@@ -10,6 +10,7 @@
 // phone's screen; picking a cell of a spatial layer also shows its channel enlarged there (a cell big enough
 // for a fingertip) beside the window it reads on the layer below.
 import { t } from "./i18n.js";
+import { MESSAGES } from "./messages.js";
 
 const fmt = (v, digits = 3) => {
   const text = v.toFixed(digits);
@@ -299,11 +300,12 @@ export function digitInside(zoo, root) {
       }
     }
     outline(i, c, y, y, x, x, "cell");
-    const weights = await (current.epoch ? epochWeights(zoo, model, current.epoch) : zoo.weights(model)).catch(() => null);
+    let failed = null;
+    const weights = await (current.epoch ? epochWeights(zoo, model, current.epoch) : zoo.weights(model)).catch((e) => { failed = e; return null; });
     if (!current || picked.join() !== [i, c, y, x].join()) return; // a later pick has been made meanwhile
     const nodes = explainDigit(layers, i, c, y, x, weights, current);
     showZoom(i, c, y, x, nodes.belowChannel ?? c);
-    panel.explain.replaceChildren(...nodes);
+    panel.explain.replaceChildren(...nodes, ...weightsFailure(failed));
     panel.open();
     detail.dataset.layer = layers[i].name;
     detail.dataset.cell = JSON.stringify([c, y, x]);
@@ -622,9 +624,10 @@ export function textInside(zoo, root) {
     if (!current) return;
     picked = [i, pos, u];
     mark(i, pos, u);
-    const weights = await zoo.weights(model).catch(() => null);
+    let failed = null;
+    const weights = await zoo.weights(model).catch((e) => { failed = e; return null; });
     if (!picked || picked.join() !== [i, pos, u].join()) return;
-    panel.explain.replaceChildren(...explainText(current.layers, i, pos, u, weights, chars, zoo.entry(model)));
+    panel.explain.replaceChildren(...explainText(current.layers, i, pos, u, weights, chars, zoo.entry(model)), ...weightsFailure(failed));
     panel.open();
     detail.dataset.layer = current.layers[i].name;
     detail.dataset.cell = JSON.stringify([pos, u]);
@@ -643,6 +646,10 @@ export function textInside(zoo, root) {
 }
 
 const sigmoid = (v) => 1 / (1 + Math.exp(-v));
+
+/** The sentence saying why the written-out arithmetic has no weights (a file missing or altered), or nothing. */
+const weightsFailure = (error) =>
+  error ? [Object.assign(document.createElement("p"), { className: "error", textContent: MESSAGES.weightsFailed(error.message) })] : [];
 
 function explainText(layers, i, pos, u, weights, chars, entry) {
   const layer = layers[i], size = layer.shape[0];

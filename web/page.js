@@ -1,10 +1,10 @@
 // The page: tabs, status line, language switch, and the panels. No prediction is computed here: zoo.js does
-// that. Every word comes from web/i18n-<lang>.js through i18n.js.
-import { loadZoo, ort } from "./zoo.js";
-import { setUpDigits } from "./digits.js";
-import { setUpText } from "./text.js";
-import { setUpTraining } from "./train-tab.js";
+// that. Every word comes from web/i18n-<lang>.js through i18n.js. The modules that need onnxruntime-web are
+// imported below, not here: when one of its files is missing the page says which, and what fixes it, instead
+// of waiting forever.
 import { apply, language, onLanguage, setLanguage, t } from "./i18n.js";
+import { MESSAGES } from "./messages.js";
+import { ortProblem } from "./ortfiles.js";
 
 const status = document.getElementById("status");
 const params = new URLSearchParams(location.search);
@@ -20,8 +20,25 @@ for (const button of document.querySelectorAll(".languages button")) {
   button.addEventListener("click", () => setLanguage(button.dataset.lang));
 }
 onLanguage(switchButtons);
+/** A failure no panel showed: said in the status line (the panels show their own in place). */
+function showFailure(message) {
+  status.textContent = message;
+  status.classList.add("error");
+  document.body.dataset.error = message;
+}
+addEventListener("unhandledrejection", (event) => showFailure(MESSAGES.unexpected(event.reason?.message ?? String(event.reason))));
+addEventListener("error", (event) => showFailure(MESSAGES.unexpected(event.message)));
+
+async function importModules() {
+  try {
+    return await Promise.all([import("./zoo.js"), import("./digits.js"), import("./text.js"), import("./train-tab.js")]);
+  } catch (error) {
+    throw new Error((await ortProblem()) ?? MESSAGES.pageFailed(error.message));
+  }
+}
 
 try {
+  const [{ loadZoo, ort }, { setUpDigits }, { setUpText }, { setUpTraining }] = await importModules();
   const zoo = await loadZoo(undefined, { threads: params.has("threads") ? Number(params.get("threads")) : undefined });
   window.zoo = zoo; // for the console (and the browser tests)
   const digits = setUpDigits(zoo);
@@ -58,8 +75,5 @@ try {
   });
   document.body.dataset.ready = "true";
 } catch (error) {
-  status.textContent = error.message;
-  status.classList.add("error");
-  document.body.dataset.error = error.message;
-  throw error;
+  showFailure(error.message); // said on the page; not thrown again (the console would only repeat it)
 }

@@ -29,10 +29,10 @@ export function setUpTraining(zoo) {
   const ready = (async () => {
     try {
       state.file = await zoo.trainingFile();
+      if (!state.file) say(() => t("train.noFile"));
     } catch (error) {
-      say(() => error.message);
+      say(() => error.message); // the file is listed but did not load: its own reason, not "no training file"
     }
-    if (!state.file) say(() => t("train.noFile"));
     lectureSettings();
     reset();
     shippedBoundary();

@@ -15,6 +15,8 @@
 // what was wrong in the Python demo's words. The digit models used are the "canvas" ones: ImageData in
 // (uint8 RGBA, any size), the MNIST preprocessing inside the graph, so this file computes no pixels.
 import * as ort from "./ort/ort.wasm.min.mjs";
+import { MESSAGES } from "./messages.js";
+import { ortProblem } from "./ortfiles.js";
 
 export { ort };
 
@@ -59,7 +61,6 @@ export class Zoo {
     this.sessions = new Map(); // name -> Promise<InferenceSession>
     this.weightFiles = new Map(); // model -> Promise of its probe's weights (the Inside view's arithmetic)
     this.replays = new Map(); // model -> Promise of its training run's weights per epoch
-    this.queues = new Map(); // name -> the promise of the last run (a session runs one call at a time)
     this.threads = ort.env.wasm.numThreads;
   }
 
@@ -96,7 +97,11 @@ export class Zoo {
     return once(this.sessions, name, async () => {
       const entry = this.byName.get(name);
       const bytes = await this.#fetchChecked(entry.file, entry.sha256);
-      return ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+      try {
+        return await exclusive(() => ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" }));
+      } catch (error) { // the first session also loads onnxruntime-web's wasm: say which file is missing, if one is
+        throw new Error((await ortProblem(new URL("./ort/", import.meta.url))) ?? MESSAGES.sessionFailed(name, error.message));
+      }
     });
   }
 
@@ -112,13 +117,10 @@ export class Zoo {
     return bytes;
   }
 
-  /** session.run for entry `name`, one call at a time per session (onnxruntime-web does not overlap runs). */
+  /** session.run for entry `name`, after every run already asked for, of any session (see `exclusive`). */
   async run(name, feeds) {
     const session = await this.session(name);
-    const previous = this.queues.get(name) ?? Promise.resolve();
-    const result = previous.catch(() => {}).then(() => session.run(feeds));
-    this.queues.set(name, result);
-    return result;
+    return exclusive(() => session.run(feeds));
   }
 
   // ---------------------------------------------------------------- digits
@@ -369,6 +371,21 @@ export class Zoo {
 
 // ------------------------------------------------------------------ helpers
 
+// One queue for everything that enters onnxruntime-web's WebAssembly instance: creating a session and running
+// one. Every session of the page (and of every Zoo) lives in that one instance, and a run is not atomic: it
+// reserves its tables of input and output names on the instance's stack (stackAlloc), awaits, then calls
+// OrtRun and restores the stack. A second run started in that gap, of any session (a warm-up, another tab,
+// the Inside view), moves the same stack pointer; whichever finishes first restores it over the other's
+// tables, which OrtRun then overwrites: "output name cannot be empty", "Cannot read properties of null".
+// A queue per session (what this file had) cannot prevent that. Outputs need no copying: onnxruntime-web
+// copies every output out of the wasm memory before run() resolves.
+let wasmQueue = Promise.resolve();
+function exclusive(task) {
+  const result = wasmQueue.then(task);
+  wasmQueue = result.catch(() => {});
+  return result;
+}
+
 /** A canvas (or probe) model's outputs as the answer classifyDigit gives. */
 function digitAnswer(entry, out, model) {
   const probabilities = out.probabilities.data;
@@ -397,7 +414,9 @@ function textAnswer(entry, probabilities, length) {
     predicted += entry.vocab[argmax(row)];
     top.push([...row].map((p, k) => ({ char: entry.vocab[k], probability: p })).sort((a, b) => b.probability - a.probability).slice(0, 3));
   }
-  return { predicted, top };
+  // every probability too ([length x V], row t the next character after position t): the Text tab's
+  // cross-entropy needs the true next character's, which is often outside the top 3
+  return { predicted, top, probabilities: probabilities.subarray(0, length * V) };
 }
 
 /** A canvas model's input: the picture's RGBA bytes as uint8 [H, W, 4], not copied. */
