@@ -94,6 +94,8 @@ def _accuracy(entry: dict) -> str:
     m = entry["metrics"]
     if entry["task"] == "text":
         return f"next-char {m['next_char_accuracy']:.1%}; generation reproduces text: {m['generation_matches']}"
+    if entry["kind"] == "train":
+        return f"one training step, {entry['optimizer']} (proven against torch.optim)"
     if entry["kind"] in ("canvas", "probe", "replay"):
         return f"{m['test_accuracy']:.2%} test ({m['dataset']}), as {entry['base_model']}"
     return f"{m['test_accuracy']:.2%} test ({m['dataset']})"
@@ -231,7 +233,7 @@ def write_card(manifest: list[dict], path: Path) -> None:
 
 def _training_section(manifest: list[dict]) -> list[str]:
     """Training, watched (export/replay.py): circles' training file and the digit replays, with their bytes."""
-    training = [e for e in manifest if e.get("training")]
+    training = [e for e in manifest if e.get("training") and e["kind"] != "train"]
     replays = [e for e in manifest if e["kind"] == "replay"]
     if not training and not replays:
         return []
