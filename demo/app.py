@@ -48,6 +48,7 @@ from demo.runtime import (
     TextInside,
     Zoo,
 )
+from demo.train_text import build_train_tab
 
 MAX_UPLOAD = "10mb"
 NO_IMAGE = "No image was sent. Upload a picture of one digit (PNG, JPEG, ...)."
@@ -571,6 +572,8 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
             app.load(predict_text, [text_model, text], [predicted, table], api_name=False).success(
                 hidden_states, [text_model, text], hidden, api_name=False)  # fmt: skip
             gr.Button(visible=False).click(inspect_text, [text_model, text], layers_json, api_name="inspect_text")
+
+        build_train_tab(zoo)  # the text models trained on the server (demo/train_text.py)
 
         with gr.Tab("Points"):
             with gr.Row():

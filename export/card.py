@@ -92,10 +92,10 @@ const {{ logits, probabilities }} = await session.run({{ image }});
 
 def _accuracy(entry: dict) -> str:
     m = entry["metrics"]
-    if entry["task"] == "text":
-        return f"next-char {m['next_char_accuracy']:.1%}; generation reproduces text: {m['generation_matches']}"
     if entry["kind"] == "train":
         return f"one training step, {entry['optimizer']} (proven against torch.optim)"
+    if entry["task"] == "text":
+        return f"next-char {m['next_char_accuracy']:.1%}; generation reproduces text: {m['generation_matches']}"
     if entry["kind"] in ("canvas", "probe", "replay"):
         return f"{m['test_accuracy']:.2%} test ({m['dataset']}), as {entry['base_model']}"
     return f"{m['test_accuracy']:.2%} test ({m['dataset']})"

@@ -40,6 +40,10 @@ from zoo.models import build_model, get_spec
 
 OPSET = 18
 SEED = 0  # the initial weights: torch.manual_seed(SEED), then build_model(name)
+# ...but charseq starts from seed 1: from seed 0 the lecture's 50-epoch run ends one character off ("f youywant
+# you"; right from epoch 100 on), while the lecture's printout ends on the sentence. Of seeds 0-9, seven end on
+# it at epoch 50 (measured with torch.optim.Adam); 1 is the first.
+START_SEEDS = {"charseq": 1}
 
 # ----------------------------------------------------------------------------- the optimisers
 
@@ -189,8 +193,8 @@ class MaskedDropout:
 
 
 def start_weights(name: str) -> dict[str, torch.Tensor]:
-    """The initial weights PyTorch draws for a model: torch.manual_seed(SEED), then build_model."""
-    torch.manual_seed(SEED)
+    """The initial weights PyTorch draws for a model: torch.manual_seed (SEED, or START_SEEDS), then build_model."""
+    torch.manual_seed(START_SEEDS.get(name, SEED))
     model = build_model(name)
     return {k: v.detach().clone() for k, v in model.named_parameters()}
 
@@ -357,7 +361,7 @@ def export_step(name: str, kind: str, path: Path) -> onnx.ModelProto:
     program = torch.onnx.export(traced, args, dynamic_shapes=dynamic, dynamo=True, optimize=True, verbose=False,
                                 custom_translation_table=table, opset_version=OPSET, input_names=inputs,
                                 output_names=outputs)  # fmt: skip
-    proto = program.model_proto
+    proto = slim(program.model_proto)
     _check_io(proto, inputs, outputs, name, kind)
     _name_batch(proto)
     proto.producer_name = "lecture-zoo export/train_graphs.py"
@@ -373,6 +377,17 @@ def export_step(name: str, kind: str, path: Path) -> onnx.ModelProto:
 CONTRACT = ("one training step: the parameters, the optimiser's state, a batch (x, y), the dropout masks (0 or "
             "1/(1-p), ones to evaluate) and the hyperparameters in; the batch's loss and accuracy before the "
             "update, the argmax at every position, the new parameters (new.<name>) and state out")  # fmt: skip
+
+
+def slim(proto: onnx.ModelProto) -> onnx.ModelProto:
+    """Without the exporter's notes on every node (its FX node, stack and class names): charseq's file is 45 KB
+    instead of 264 KB. The graph is unchanged."""
+    for node in proto.graph.node:
+        del node.metadata_props[:]
+        node.doc_string = ""
+    for value in [*proto.graph.value_info, *proto.graph.input, *proto.graph.output]:
+        del value.metadata_props[:]
+    return proto
 
 
 def _check_io(proto: onnx.ModelProto, inputs: list[str], outputs: list[str], name: str, kind: str) -> None:
@@ -410,7 +425,7 @@ def start_file(name: str, out: Path) -> dict:
         offset += len(blob)
     path.write_bytes(b"".join(blobs))
     return {"file": path.name, "sha256": _sha(path), "bytes": path.stat().st_size, "dtype": "float32",
-            "byte_order": "little", "seed": SEED, "tensors": tensors}  # fmt: skip
+            "byte_order": "little", "seed": START_SEEDS.get(name, SEED), "tensors": tensors}  # fmt: skip
 
 
 DIGITS_FILE = "mnist-5k-train.bin"
@@ -487,7 +502,7 @@ def export_training(out: Path, names: list[str] | None = None, kinds: list[str] 
             proto = export_step(name, kind, path)
             inputs, outputs = _io(proto)
             entry = {
-                "name": f"{name}-train-{kind}", "kind": "train", "task": spec.task, "model": name, "run": name,
+                "name": f"{name}-train-{kind}", "kind": "train", "task": spec.task, "model": name, "run": f"{name}-train",
                 "file": path.name, "sha256": _sha(path), "bytes": path.stat().st_size, "opset": OPSET,
                 "optimizer": kind, "hyperparameters": OPTIMIZERS[kind].hyper, "state": list(OPTIMIZERS[kind].state),
                 "inputs": inputs, "outputs": outputs, "input_contract": CONTRACT,
