@@ -136,7 +136,8 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
 
   function clear() {
     state.lines = [];
-    state.losses = [];
+    state.losses = []; // per epoch
+    state.curve = []; // per step: what the curve draws
     state.epoch = 0;
     state.random = rng(SEED);
     state.batch = null;
@@ -170,6 +171,7 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
     const { loss, predicted, predictedShape } = await state.trainer.step({ x, y, lr: lrValue });
     print(lectureLine(state.epoch, entry, loss, predicted, predictedShape));
     state.losses.push(loss);
+    state.curve.push(loss);
     state.epoch += 1;
     showHidden(entry);
   }
@@ -192,6 +194,7 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
     const { x, y } = batchOf(digits.train, indices);
     const { loss } = await state.trainer.step({ x, y, masks: drawMasks(state.entry, indices.length, state.random), lr: lrValue });
     b.losses.push(loss);
+    state.curve.push(loss);
     b.at += size;
     if (b.at < b.order.length) return;
     let correct = 0;
@@ -236,7 +239,7 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
   function draw() {
     const ctx = curve.getContext("2d");
     ctx.clearRect(0, 0, curve.width, curve.height);
-    const losses = state.losses;
+    const losses = state.curve;
     if (losses.length < 2) return;
     const max = Math.max(...losses), min = Math.min(0, ...losses);
     ctx.strokeStyle = "#1f6feb";
