@@ -57,6 +57,7 @@ def test_charseq_lecture_run_is_pytorchs(optimizer):
 def test_one_epoch_is_pytorchs(name):
     proof = tc.prove(train_entries()[name], MODELS)
     assert proof.loss_diff <= tc.LOSS_ATOL and proof.weight_diff <= tc.WEIGHT_ATOL + tc.WEIGHT_RTOL * proof.weight_scale
+    assert proof.free_loss_diff < 1  # the free run is measured (it may part from PyTorch's where training is chaotic)
     assert proof.last_loss < proof.first_loss
 
 
@@ -85,7 +86,7 @@ def test_a_tampered_training_file_fails(tmp_path):
     proto.graph.node.insert(0, onnx.helper.make_node("Mul", ["lr", "two"], ["lr_doubled"]))
     onnx.save(proto, str(path))
     entry["sha256"] = zoo_manifest.sha256(path)
-    with pytest.raises(ValuesMismatch, match="loss at step"):
+    with pytest.raises(ValuesMismatch, match="after step 1 of 50"):
         tc.prove(entry, tmp_path, reference=False)
 
 
