@@ -26,6 +26,7 @@ export const STRINGS = {
   recipeNote: (recipe, committed) => `This run: ${recipe}. The committed model's run: ${committed}.`,
   committedRecipe: "AdamW with a one-cycle schedule, weight decay, label smoothing and augmentation (zoo/train.py)",
   hidden: "hidden state under each character (blue < 0 < red)",
+  curve: (loss) => `loss ${loss.toFixed(4)}`,
   badLr: "The learning rate must be a number above 0 and at most 10.",
   badEpochs: (max) => `Epochs must be a whole number from 1 to ${max}.`,
 };
@@ -142,6 +143,7 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
     state.random = rng(SEED);
     state.batch = null;
     root.dataset.epoch = "0";
+    root.dataset.done = "false";
     log.textContent = "";
     hidden.replaceChildren();
     draw();
@@ -223,6 +225,7 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
     let limit;
     try { limit = settings().epochs; } catch (error) { status.textContent = error.message; return; }
     state.running = true;
+    root.dataset.done = "false";
     run.textContent = STRINGS.pause;
     while (state.running && state.epoch < limit) {
       const until = performance.now() + FRAME_MS;
@@ -251,7 +254,7 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
     });
     ctx.stroke();
     ctx.fillStyle = "#444";
-    ctx.fillText(`loss ${losses.at(-1).toFixed(4)}`, 8, 12);
+    ctx.fillText(STRINGS.curve(losses.at(-1)), 8, 12);
   }
 
   function showHidden(entry) {
