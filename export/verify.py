@@ -624,7 +624,8 @@ def check_all(models_dir: Path, canvas_digits: int = CANVAS_DIGITS) -> tuple[lis
                 )
     from export.replay import check_replays  # circles' training file, the digit replays (export/replay.py)
 
-    replay_rows, replay_failures = check_replays(entries, models_dir, failed | unproven)
+    others = {n: e for n, e in entries.items() if e["kind"] != "train"}  # train entries: export/train_check.py
+    replay_rows, replay_failures = check_replays(others, models_dir, failed | unproven)
     rows, failures = rows + replay_rows, failures + replay_failures
     from export.train_check import check_training  # the training steps against torch.optim (train_check.py)
 
