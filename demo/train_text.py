@@ -86,11 +86,12 @@ def lecture_line(epoch: int, entry: dict, loss: float, predicted: np.ndarray, y:
 def train_text(zoo, model: str, optimizer: str = "adam", lr: float = 0.1, epochs: int = 50) -> Iterator[str]:
     """The run, one printed line per epoch (TrainingError for a request that cannot run)."""
     entry, lr, epochs = _checked(zoo, model, optimizer, lr, epochs)
+    vocab = entry["vocab"]
     session = zoo.models[entry["name"]].session
     start = manifest.checked_file(entry["weights"], zoo.models_dir)
     params = _read_start(entry["weights"], start)
     state = {f"{s}.{n}": np.zeros_like(w) for n, w in params.items() for s in entry["state"]}
-    x, y = (np.array(entry["batch"][k], dtype=np.int64) for k in ("x", "y"))
+    x, y = (np.array([[vocab.index(c) for c in row] for row in entry["batch"][k]], np.int64) for k in ("x", "y"))
     hyper = {**entry["hyperparameters"], "lr": lr}
     names = [o.name for o in session.get_outputs()]
     for epoch in range(epochs):
@@ -99,7 +100,7 @@ def train_text(zoo, model: str, optimizer: str = "adam", lr: float = 0.1, epochs
         out = dict(zip(names, session.run(None, feeds), strict=True))
         params = {n: out[f"new.{n}"] for n in params}
         state = {n: out[f"new.{n}"] for n in state}
-        yield lecture_line(epoch, entry, float(out["loss"]), out["predicted"], entry["batch"]["y"])
+        yield lecture_line(epoch, entry, float(out["loss"]), out["predicted"], y.tolist())
 
 
 def _read_start(weights: dict, path: Path) -> dict[str, np.ndarray]:

@@ -131,6 +131,12 @@ RECIPES: dict[str, Recipe] = {
 TRAINED = list(RECIPES)
 
 
+def batch_arrays(entry: dict) -> tuple[np.ndarray, np.ndarray]:
+    """A text model's train entry's `batch` (rows of characters) as int64 indices [N, T]."""
+    return tuple(np.array([corpora.encode(row, entry["vocab"]) for row in entry["batch"][k]], dtype=np.int64)
+                 for k in ("x", "y"))  # fmt: skip
+
+
 def text_batch(name: str) -> tuple[np.ndarray, np.ndarray]:
     """The lecture's data for a text model: (x, y) int64 [N, T]. hihello and charseq: the whole text less its
     last (x) or first (y) character; longseq: every 10-character window of the sentence, y shifted by one."""
@@ -501,11 +507,18 @@ def export_training(out: Path, names: list[str] | None = None, kinds: list[str] 
             path = out / f"{name}-train-{kind}.onnx"
             proto = export_step(name, kind, path)
             inputs, outputs = _io(proto)
+            tensors = set(start["tensors"]) | {f"{k}.{n}" for n in start["tensors"] for k in OPTIMIZERS[kind].state}
             entry = {
-                "name": f"{name}-train-{kind}", "kind": "train", "task": spec.task, "model": name, "run": f"{name}-train",
+                "name": f"{name}-train-{kind}", "kind": "train", "task": spec.task, "model": name,
+                # not the model's run: `python -m export <run>` replaces that run's entries, and these come from none
+                "run": f"{name}-train",
                 "file": path.name, "sha256": _sha(path), "bytes": path.stat().st_size, "opset": OPSET,
                 "optimizer": kind, "hyperparameters": OPTIMIZERS[kind].hyper, "state": list(OPTIMIZERS[kind].state),
-                "inputs": inputs, "outputs": outputs, "input_contract": CONTRACT,
+                # the batch, masks and hyperparameters; the file also takes every tensor of `weights.tensors` by its
+                # name and `<state>.<name>` for each, and returns `new.<name>` for each (kept out: the page reads this)
+                "inputs": {k: v for k, v in inputs.items() if k not in tensors},
+                "outputs": {k: v for k, v in outputs.items() if k.removeprefix("new.") not in tensors},
+                "input_contract": CONTRACT,
                 "parameters": sum(t["length"] for t in start["tensors"].values()),
                 "weights": start, "recipe": {**recipe.__dict__},
                 "metrics": {},
@@ -513,14 +526,15 @@ def export_training(out: Path, names: list[str] | None = None, kinds: list[str] 
             if spec.task == "text":
                 x, y = text_batch(name)
                 entry["vocab"] = corpora.vocab(spec.corpus)
-                entry["batch"] = {"x": x.tolist(), "y": y.tolist()}
+                # the lecture's data, as text: x[i] and y[i] are the characters of row i (indices in `vocab`)
+                entry["batch"] = {"x": [corpora.decode(r, entry["vocab"]) for r in x],
+                                  "y": [corpora.decode(r, entry["vocab"]) for r in y]}  # fmt: skip
             else:
                 entry["training"] = digits
                 entry["labels"] = [str(d) for d in range(10)]
-                model = build_model(name)
                 shapes = mask_shapes(name)
                 entry["masks"] = {f"mask.{n}": {"p": m.p, "shape": ["N", *shapes[f"mask.{n}"][1:]]}
-                                  for n, m in dropout_modules(model)}  # fmt: skip
+                                  for n, m in dropout_modules(build_model(name))}  # fmt: skip
             entries.append(entry)
             print(f"{entry['name']:<26} train {entry['bytes'] / 1024:>8.1f} KB  -> {path}")
     return entries

@@ -52,7 +52,12 @@ export function lectureLine(epoch, entry, loss, predicted, dims) {
   if (n > 1) return row(0).map((c) => vocab[c]).join("") + Array.from({ length: n - 1 }, (_, i) => vocab[row(i + 1)[t - 1]]).join("");
   const result = row(0);
   const pyFloat = (v) => { const s = String(v); return /[.e]/.test(s) ? s : `${s}.0`; };
-  return `${epoch} loss:  ${pyFloat(Math.fround(loss))} prediction:  [[${result.join(" ")}]] true Y:  ${JSON.stringify(entry.batch.y).replaceAll(",", ", ")} prediction str:  ${result.map((c) => vocab[c]).join("")}`;
+  return `${epoch} loss:  ${pyFloat(Math.fround(loss))} prediction:  [[${result.join(" ")}]] true Y:  ${JSON.stringify(indicesOf(entry, "y")).replaceAll(",", ", ")} prediction str:  ${result.map((c) => vocab[c]).join("")}`;
+}
+
+/** A text entry's batch (rows of characters) as rows of indices in its vocabulary. */
+export function indicesOf(entry, key) {
+  return entry.batch[key].map((row) => Array.from(row, (c) => entry.vocab.indexOf(c)));
 }
 
 /** A plain RNN's hidden states (tanh, 1 or more layers) for one sequence, from the live weights: [layer][t][unit]. */
@@ -168,8 +173,8 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
   async function textEpoch(lrValue) {
     const entry = state.entry;
     const [n, t] = [entry.batch.x.length, entry.batch.x[0].length];
-    const x = { data: BigInt64Array.from(entry.batch.x.flat().map(BigInt)), shape: [n, t] };
-    const y = { data: BigInt64Array.from(entry.batch.y.flat().map(BigInt)), shape: [n, t] };
+    const x = { data: BigInt64Array.from(indicesOf(entry, "x").flat().map(BigInt)), shape: [n, t] };
+    const y = { data: BigInt64Array.from(indicesOf(entry, "y").flat().map(BigInt)), shape: [n, t] };
     const { loss, predicted, predictedShape } = await state.trainer.step({ x, y, lr: lrValue });
     print(lectureLine(state.epoch, entry, loss, predicted, predictedShape));
     state.losses.push(loss);
@@ -261,7 +266,7 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
     const p = state.trainer.params;
     if (!p["rnn.weight_ih_l0"] || p["rnn.weight_ir_l0"] || entry.batch.x.length > 1) { hidden.replaceChildren(); return; }
     const layers = Object.keys(p).filter((k) => k.startsWith("rnn.weight_ih_l")).length;
-    const indices = entry.batch.x[0];
+    const indices = indicesOf(entry, "x")[0];
     const states = rnnStates(p, indices, layers);
     const table = el("table", { className: "hidden-states", title: STRINGS.hidden });
     const head = el("tr", {}, el("th"), ...indices.map((i) => el("th", { textContent: entry.vocab[i] === " " ? "␣" : entry.vocab[i] })));
