@@ -1,6 +1,7 @@
 """Training benchmarks: time to the accuracy target, epoch throughput eager and compiled, against a ceiling.
 
     python -m bench.training [--device auto|cpu|cuda] [--target 0.985] [--no-compile] [--quick]
+    python -m bench.training --train-files   # a cnn-small epoch through its training file in Chromium vs PyTorch
 
 1. `cnn` on mnist-5k with its default recipe for the device: training seconds until the validation accuracy first
    reaches the target (per-epoch evaluation included), after a short warm-up run in the same process (CUDA
@@ -200,6 +201,99 @@ def throughput_table(dev: torch.device, n: int, epochs: int, compile: bool, quic
     return "\n".join(lines)
 
 
+# ----------------------------------------------------------------------------- the training files, in the page
+
+EPOCH_JS = """async ([name, seed]) => {
+  const { ort } = await import("./zoo.js");
+  const { StepTrainer, drawMasks, readDigits, rng, shuffled } = await import("./train-models.js");
+  const zoo = window.zoo, entry = zoo.byName.get(name);
+  const get = async (file) => new Uint8Array(await (await fetch(new URL(file, zoo.base))).arrayBuffer());
+  const trainer = await StepTrainer.create(ort, entry, { model: await get(entry.file), start: await get(entry.weights.file) });
+  const digits = readDigits(entry.training, await get(entry.training.file)).train;
+  const random = rng(seed), size = entry.recipe.batch_size, order = shuffled(digits.count, random);
+  const started = performance.now();
+  let loss = 0, steps = 0;
+  for (let at = 0; at < order.length; at += size) {
+    const idx = order.slice(at, at + size), x = new Float32Array(idx.length * 784), y = new BigInt64Array(idx.length);
+    idx.forEach((k, i) => { for (let p = 0; p < 784; p++) x[i * 784 + p] = digits.images[k * 784 + p] / 255; y[i] = BigInt(digits.labels[k]); });
+    const r = await trainer.step({ x: { data: x, shape: [idx.length, 1, 28, 28] }, y: { data: y, shape: [idx.length] },
+                                   masks: drawMasks(entry, idx.length, random), lr: entry.recipe.lr });
+    loss += r.loss; steps += 1;
+  }
+  return { ms: performance.now() - started, loss: loss / steps, steps };
+}"""
+
+
+def torch_epoch(entry: dict, models: Path) -> tuple[float, float]:
+    """One epoch of the same recipe in PyTorch on 1 thread (torch.optim.Adam, the model's own dropout), seconds."""
+    import numpy as np
+
+    from export import train_graphs as tg
+
+    digits = tg.read_digits(entry["training"], models)
+    x = torch.from_numpy(digits["train_images"].astype(np.float32)[:, None] / 255)
+    y = torch.from_numpy(digits["train_labels"].astype(np.int64))
+    model = build_model(entry["model"]).train()
+    optimizer = torch.optim.Adam(model.parameters(), entry["recipe"]["lr"])
+    size, order = entry["recipe"]["batch_size"], torch.randperm(len(y))
+    started, total, steps = time.perf_counter(), 0.0, 0
+    for at in range(0, len(y), size):
+        index = order[at : at + size]
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x[index]), y[index])
+        loss.backward()
+        optimizer.step()
+        total, steps = total + loss.item(), steps + 1
+    return time.perf_counter() - started, total / steps
+
+
+def train_files_table(models: Path, name: str = "cnn-small-train-adam", rounds: int = 3) -> None:
+    """A cnn-small epoch on the 3,500 training digits through its training file in Chromium (onnxruntime-web,
+    wasm, 1 thread) against the same epoch in PyTorch (1 thread), interleaved in rounds in one run."""
+    import statistics
+    import sys
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS, open_page
+    from tests.servers import free_port, start
+    from zoo import manifest as zoo_manifest
+
+    entry = zoo_manifest.entries(models)[name]
+    port = free_port()
+    origin = f"http://127.0.0.1:{port}"
+    log = Path(tempfile.mkdtemp()) / "demo.log"
+    server, _ = start([sys.executable, "-m", "demo", "--port", str(port), "--models", str(models)], port, log=log)
+    page_ms, torch_s = [], []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            _, page, _ = open_page(browser, f"{origin}/web/?threads=1", origin)
+            torch.set_num_threads(1)
+            for r in range(rounds):
+                run = page.evaluate(EPOCH_JS, [name, r])
+                page_ms.append(run["ms"])
+                torch_s.append(torch_epoch(entry, models)[0])
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    page_s, pytorch = statistics.median(page_ms) / 1000, statistics.median(torch_s)
+    print(
+        f"\n{name}: one epoch of the {entry['training']['parts']['train_labels']['length']:,} training digits, "
+        f"batch {entry['recipe']['batch_size']}, Adam; median of {rounds} interleaved rounds\n"
+    )
+    print("| runtime | seconds per epoch | rounds | against PyTorch |")
+    print("|---|---|---|---|")
+    print(
+        f"| PyTorch {torch.__version__}, CPU, 1 thread | {pytorch:.2f} | {', '.join(f'{t:.2f}' for t in torch_s)} | 1.00x |"
+    )
+    print(
+        f"| the training file in Chromium (onnxruntime-web, wasm, 1 thread) | {page_s:.2f} | "
+        f"{', '.join(f'{t / 1000:.2f}' for t in page_ms)} | {page_s / pytorch:.2f}x |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="auto")
@@ -208,7 +302,13 @@ def main() -> None:
     parser.add_argument("--no-compile", action="store_true", help="skip the --compile rows")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: 1 epoch, 2,000 images, no compile (no measurement)")  # fmt: skip
+    parser.add_argument("--train-files", action="store_true",
+                        help="only: a cnn-small epoch through its training file in Chromium against PyTorch")  # fmt: skip
     args = parser.parse_args()
+    if args.train_files:
+        print(machine_line())
+        train_files_table(Path("models"))
+        return
     dev = pick_device(args.device)
     gpu = f", GPU: {torch.cuda.get_device_name(dev)}" if dev.type == "cuda" else ""
     print(machine_line() + gpu)

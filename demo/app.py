@@ -36,6 +36,7 @@ from demo.strings import english, i18n, label
 from demo.tabs.digits import SELECT_BRUSH_JS, digits_tab
 from demo.tabs.points import points_tab
 from demo.tabs.text import text_tab
+from demo.train_text import build_train_tab
 
 MAX_UPLOAD = "10mb"
 # Serving limits, each measured with `python -m demo.soak` / `python -m demo.bench` (README, Performance 3).
@@ -177,6 +178,7 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
         gr.Markdown(label("app.header"))
         digits_tab(app, zoo, file_cache)
         text_tab(app, zoo)
+        build_train_tab(zoo)  # the text models trained on the server (demo/train_text.py)
         points_tab(zoo)
         app.queue(default_concurrency_limit=CONCURRENCY, max_size=queue_max)
     explain_refusals(app)

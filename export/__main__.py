@@ -19,8 +19,9 @@ def main(argv: list[str] | None = None) -> int:
         nargs="?",
         help="a trained run (e.g. cnn, cnn-fashion-mnist), all, canvas (re-make "
         "the canvas models from the digit models already exported), probes (re-make the probe models from the "
-        "checkpoints of the models already exported, without training), or replay (circles' training file and the "
-        "digit replays from those checkpoints)",
+        "checkpoints of the models already exported, without training), replay (circles' training file and the "
+        "digit replays from those checkpoints), or train (the training-step files: every lecture model's step with "
+        "each optimiser, their start files and mnist-5k's training digits; replaces only the manifest's train entries)",
     )
     parser.add_argument(
         "--check", action="store_true", help="verify every model in the manifest; non-zero exit on failure"
@@ -48,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
             from export.replay import export_replays
 
             export_replays(args.out)
+        elif args.name == "train":
+            from export.train_graphs import publish_training
+
+            publish_training(args.out)
         elif args.name:
             export(args.name, args.checkpoints, args.out, int8=not args.no_int8)
         if args.check:

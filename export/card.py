@@ -94,6 +94,8 @@ const {{ logits, probabilities }} = await session.run({{ image }});
 
 def _accuracy(entry: dict) -> str:
     m = entry["metrics"]
+    if entry["kind"] == "train":
+        return f"one training step, {entry['optimizer']} (proven against torch.optim)"
     if entry["task"] == "text":
         return f"next-char {m['next_char_accuracy']:.1%}; generation reproduces text: {m['generation_matches']}"
     if entry["kind"] in ("canvas", "probe", "replay"):
@@ -264,7 +266,7 @@ def _engines_section(manifest: list[dict]) -> list[str]:
 
 def _training_section(manifest: list[dict]) -> list[str]:
     """Training, watched (export/replay.py): circles' training file and the digit replays, with their bytes."""
-    training = [e for e in manifest if e.get("training")]
+    training = [e for e in manifest if e.get("training") and e["kind"] != "train"]
     replays = [e for e in manifest if e["kind"] == "replay"]
     if not training and not replays:
         return []

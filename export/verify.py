@@ -598,7 +598,7 @@ def check_all(models_dir: Path, canvas_digits: int = CANVAS_DIGITS) -> tuple[lis
     rows, failures, failed = [], [], set()
     errors = (VerificationError, onnx.checker.ValidationError, onnx.shape_inference.InferenceError)
     for entry in entries.values():
-        if entry["kind"] in ("canvas", "probe", "replay"):
+        if entry["kind"] in ("canvas", "probe", "replay", "train"):
             continue
         try:
             rows.append(verify_entry(entry, models_dir, entries))
@@ -630,8 +630,13 @@ def check_all(models_dir: Path, canvas_digits: int = CANVAS_DIGITS) -> tuple[lis
                 )
     from export.replay import check_replays  # circles' training file, the digit replays (export/replay.py)
 
-    replay_rows, replay_failures = check_replays(entries, models_dir, failed | unproven)
+    others = {n: e for n, e in entries.items() if e["kind"] != "train"}  # train entries: export/train_check.py
+    replay_rows, replay_failures = check_replays(others, models_dir, failed | unproven)
     rows, failures = rows + replay_rows, failures + replay_failures
+    from export.train_check import check_training  # the training steps against torch.optim (train_check.py)
+
+    train_rows, train_failures = check_training(entries, models_dir)
+    rows, failures = rows + train_rows, failures + train_failures
     for entry in entries.values():  # the test data every other runtime is checked with, here too
         if entry.get("test_data") and entry["name"] not in failed | unproven:
             try:

@@ -31,20 +31,21 @@ addEventListener("error", (event) => showFailure(MESSAGES.unexpected(event.messa
 
 async function importModules() {
   try {
-    return await Promise.all([import("./zoo.js"), import("./digits.js"), import("./text.js"), import("./train-tab.js")]);
+    return await Promise.all([import("./zoo.js"), import("./digits.js"), import("./text.js"), import("./train-tab.js"), import("./train-view.js")]);
   } catch (error) {
     throw new Error((await ortProblem()) ?? MESSAGES.pageFailed(error.message));
   }
 }
 
 try {
-  const [{ loadZoo, ort }, { setUpDigits }, { setUpText }, { setUpTraining }] = await importModules();
+  const [{ loadZoo, ort }, { setUpDigits }, { setUpText }, { setUpTraining }, { setUpModelTraining }] = await importModules();
   const zoo = await loadZoo(undefined, { threads: params.has("threads") ? Number(params.get("threads")) : undefined });
   window.zoo = zoo; // for the console (and the browser tests)
   const digits = setUpDigits(zoo);
   const text = setUpText(zoo);
   const train = setUpTraining(zoo);
-  const panels = { digits, text, train };
+  const learn = setUpModelTraining(zoo); // the lecture models trained by their training files (train-view.js)
+  const panels = { digits, text, train, learn };
   window.zooPage = panels; // digits.log: every answer shown (the browser tests read it)
   const show = (name) => {
     for (const key of Object.keys(panels)) {
@@ -56,6 +57,7 @@ try {
   document.getElementById("tab-digits").addEventListener("click", () => show("digits"));
   document.getElementById("tab-text").addEventListener("click", () => show("text"));
   document.getElementById("tab-train").addEventListener("click", () => show("train"));
+  document.getElementById("tab-learn").addEventListener("click", () => show("learn"));
   const footer = () => {
     document.getElementById("footer").textContent = t("page.footer", {
       version: ort.env.versions?.web ?? "", threads: zoo.threads, isolated: Boolean(globalThis.crossOriginIsolated), manifest: zoo.manifestUrl.pathname,
@@ -65,7 +67,7 @@ try {
     status.textContent = t("page.ready", { digits: zoo.digitModels().length, text: zoo.textModels().length });
   };
   footer();
-  show(["#text", "#train"].includes(location.hash) ? location.hash.slice(1) : "digits");
+  show(["#text", "#train", "#learn"].includes(location.hash) ? location.hash.slice(1) : "digits");
   await digits.ready;
   ready();
   onLanguage(() => {

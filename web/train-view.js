@@ -1,0 +1,300 @@
+// train-view.js: the lecture models trained live in the page by their training-step files (train-models.js):
+// the RNNs print the lecture's own lines epoch by epoch, cnn-small trains on mnist-5k's 3,500 training digits
+// and is measured on its 500 validation digits after each epoch. Knobs: optimiser, learning rate, epochs;
+// run / pause, one step, reset; the loss curve; under the sentence, the hidden state of each character as the
+// RNN learns it. Steps run a few at a time between frames, so the page answers while it trains.
+import { ort } from "./zoo.js";
+import { StepTrainer, drawMasks, readDigits, rng, shuffled } from "./train-models.js";
+
+// Every visible string of this view.
+export const STRINGS = {
+  intro: "Each step below is one run of the model's training file (ONNX, proven step for step against PyTorch's torch.optim), here in your browser.",
+  model: "model",
+  optimizer: "optimiser",
+  lr: "learning rate",
+  epochs: "epochs",
+  run: "Run",
+  pause: "Pause",
+  step: "Step",
+  reset: "Reset",
+  lecture: "The lecture's run",
+  loading: (name) => `Loading ${name}...`,
+  ready: (name, recipe) => `${name}: ready. Recipe: ${recipe}.`,
+  done: (epochs) => `Done: ${epochs} epochs.`,
+  epochLine: (epoch, loss, accuracy, seconds) =>
+    `epoch ${epoch}: train loss ${loss.toFixed(4)}, validation accuracy ${(100 * accuracy).toFixed(2)}% (${seconds.toFixed(1)} s)`,
+  recipeNote: (recipe, committed) => `This run: ${recipe}. The committed model's run: ${committed}.`,
+  committedRecipe: "AdamW with a one-cycle schedule, weight decay, label smoothing and augmentation (zoo/train.py)",
+  hidden: "hidden state under each character (blue < 0 < red)",
+  curve: (loss) => `loss ${loss.toFixed(4)}`,
+  badLr: "The learning rate must be a number above 0 and at most 10.",
+  badEpochs: (max) => `Epochs must be a whole number from 1 to ${max}.`,
+};
+
+const MAX_EPOCHS = { text: 500, digits: 20 };
+const FRAME_MS = 30; // steps run until this much time has passed, then the page draws and answers
+const SEED = 0;
+
+async function fetchChecked(base, file, sha256) {
+  const response = await fetch(new URL(file, base));
+  if (!response.ok) throw new Error(`${file}: HTTP ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const digest = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
+  if (digest !== sha256) throw new Error(`${file} does not match the sha256 in the manifest: altered or corrupted; refusing to use it`);
+  return bytes;
+}
+
+/** The lecture's printed line after an epoch (seed 003), as demo/train_text.py prints it on the server. */
+export function lectureLine(epoch, entry, loss, predicted, dims) {
+  const vocab = entry.vocab;
+  const [n, t] = dims.map(Number);
+  const row = (i) => Array.from(predicted.slice(i * t, (i + 1) * t), Number);
+  if (n > 1) return row(0).map((c) => vocab[c]).join("") + Array.from({ length: n - 1 }, (_, i) => vocab[row(i + 1)[t - 1]]).join("");
+  const result = row(0);
+  const pyFloat = (v) => { const s = String(v); return /[.e]/.test(s) ? s : `${s}.0`; };
+  return `${epoch} loss:  ${pyFloat(Math.fround(loss))} prediction:  [[${result.join(" ")}]] true Y:  ${JSON.stringify(indicesOf(entry, "y")).replaceAll(",", ", ")} prediction str:  ${result.map((c) => vocab[c]).join("")}`;
+}
+
+/** A text entry's batch (rows of characters) as rows of indices in its vocabulary. */
+export function indicesOf(entry, key) {
+  return entry.batch[key].map((row) => Array.from(row, (c) => entry.vocab.indexOf(c)));
+}
+
+/** A plain RNN's hidden states (tanh, 1 or more layers) for one sequence, from the live weights: [layer][t][unit]. */
+export function rnnStates(params, indices, layers) {
+  const states = [];
+  let inputs = indices.map((i) => { const v = new Float32Array(params["rnn.weight_ih_l0"].dims[1]); v[i] = 1; return v; });
+  for (let l = 0; l < layers; l++) {
+    const wih = params[`rnn.weight_ih_l${l}`], whh = params[`rnn.weight_hh_l${l}`];
+    const bih = params[`rnn.bias_ih_l${l}`].data, bhh = params[`rnn.bias_hh_l${l}`].data;
+    const [units, width] = wih.dims.map(Number);
+    let h = new Float32Array(units);
+    const out = [];
+    for (const x of inputs) {
+      const next = new Float32Array(units);
+      for (let u = 0; u < units; u++) {
+        let s = bih[u] + bhh[u];
+        for (let k = 0; k < width; k++) s += wih.data[u * width + k] * x[k];
+        for (let k = 0; k < units; k++) s += whh.data[u * units + k] * h[k];
+        next[u] = Math.tanh(s);
+      }
+      h = next;
+      out.push(next);
+    }
+    states.push(out);
+    inputs = out;
+  }
+  return states;
+}
+
+export function setUpModelTraining(zoo, root = document.getElementById("learn")) {
+  const entries = zoo.entries.filter((e) => e.kind === "train");
+  const models = [...new Set(entries.map((e) => e.model))];
+  const view = { state: { lines: [], losses: [], epoch: 0, running: false, trainer: null }, shown, ready: null };
+  if (!root || !models.length) return view;
+  const el = (tag, props = {}, ...children) => {
+    const node = Object.assign(document.createElement(tag), props);
+    node.append(...children);
+    return node;
+  };
+  const select = (id, values, value) => { const s = el("select", { id }); for (const v of values) s.append(el("option", { value: v, textContent: v })); s.value = value; return s; };
+  const label = (text, control) => el("label", {}, `${text} `, control);
+
+  const model = select("l-model", models, models.includes("charseq") ? "charseq" : models[0]);
+  const optimizer = select("l-optimizer", ["adam", "sgd", "momentum", "rmsprop"], "adam");
+  const lr = el("input", { id: "l-lr", type: "number", step: "any", min: "0", value: "0.1", size: 6 });
+  const epochs = el("input", { id: "l-epochs", type: "number", step: "1", min: "1", value: "50", size: 4 });
+  const run = el("button", { id: "l-run", textContent: STRINGS.run });
+  const step = el("button", { id: "l-step", textContent: STRINGS.step });
+  const reset = el("button", { id: "l-reset", textContent: STRINGS.reset });
+  const lecture = el("button", { id: "l-lecture", textContent: STRINGS.lecture });
+  const status = el("p", { id: "l-status" });
+  const curve = el("canvas", { id: "l-curve", width: 480, height: 160 });
+  const hidden = el("div", { id: "l-hidden" });
+  const log = el("pre", { id: "l-log", style: "max-height: 18em; overflow: auto; font-size: 12px" });
+  root.append(el("p", { textContent: STRINGS.intro }),
+    el("div", { className: "controls" }, label(STRINGS.model, model), label(STRINGS.optimizer, optimizer), label(STRINGS.lr, lr),
+      label(STRINGS.epochs, epochs), run, step, reset, lecture),
+    status, curve, hidden, log);
+
+  const state = view.state;
+  let digits = null;
+  const entryOf = () => zoo.byName.get(`${model.value}-train-${optimizer.value}`);
+
+  function setLecture() {
+    const recipe = zoo.entries.find((e) => e.kind === "train" && e.model === model.value).recipe;
+    optimizer.value = recipe.optimizer;
+    lr.value = String(recipe.lr);
+    epochs.value = String(recipe.epochs);
+  }
+
+  async function load() {
+    state.running = false;
+    const entry = entryOf();
+    status.textContent = STRINGS.loading(entry.name);
+    const [bytes, start] = await Promise.all([fetchChecked(zoo.base, entry.file, entry.sha256), fetchChecked(zoo.base, entry.weights.file, entry.weights.sha256)]);
+    if (entry.task === "digits" && !digits) digits = readDigits(entry.training, await fetchChecked(zoo.base, entry.training.file, entry.training.sha256));
+    state.trainer = await StepTrainer.create(ort, entry, { model: bytes, start });
+    state.entry = entry;
+    clear();
+    status.textContent = entry.task === "digits" ? STRINGS.recipeNote(entry.recipe.source, STRINGS.committedRecipe) : STRINGS.ready(entry.name, entry.recipe.source);
+  }
+
+  function clear() {
+    state.lines = [];
+    state.losses = []; // per epoch
+    state.curve = []; // per step: what the curve draws
+    state.epoch = 0;
+    state.random = rng(SEED);
+    state.batch = null;
+    root.dataset.epoch = "0";
+    root.dataset.done = "false";
+    log.textContent = "";
+    hidden.replaceChildren();
+    draw();
+  }
+
+  function settings() {
+    const rate = Number(lr.value), count = Number(epochs.value);
+    const max = MAX_EPOCHS[state.entry.task];
+    if (!(rate > 0 && rate <= 10)) throw new Error(STRINGS.badLr);
+    if (!Number.isInteger(count) || count < 1 || count > max) throw new Error(STRINGS.badEpochs(max));
+    return { lr: rate, epochs: count };
+  }
+
+  function print(line) {
+    state.lines.push(line);
+    log.textContent += `${line}\n`;
+    log.scrollTop = log.scrollHeight;
+  }
+
+  // ------------------------------------------------------------------ one unit of work: a text epoch, a digit batch
+
+  async function textEpoch(lrValue) {
+    const entry = state.entry;
+    const [n, t] = [entry.batch.x.length, entry.batch.x[0].length];
+    const x = { data: BigInt64Array.from(indicesOf(entry, "x").flat().map(BigInt)), shape: [n, t] };
+    const y = { data: BigInt64Array.from(indicesOf(entry, "y").flat().map(BigInt)), shape: [n, t] };
+    const { loss, predicted, predictedShape } = await state.trainer.step({ x, y, lr: lrValue });
+    print(lectureLine(state.epoch, entry, loss, predicted, predictedShape));
+    state.losses.push(loss);
+    state.curve.push(loss);
+    state.epoch += 1;
+    showHidden(entry);
+  }
+
+  function batchOf(part, indices) {
+    const x = new Float32Array(indices.length * 784);
+    const y = new BigInt64Array(indices.length);
+    indices.forEach((k, i) => {
+      for (let p = 0; p < 784; p++) x[i * 784 + p] = part.images[k * 784 + p] / 255;
+      y[i] = BigInt(part.labels[k]);
+    });
+    return { x: { data: x, shape: [indices.length, 1, 28, 28] }, y: { data: y, shape: [indices.length] } };
+  }
+
+  async function digitBatch(lrValue) {
+    const size = state.entry.recipe.batch_size;
+    if (!state.batch) state.batch = { order: shuffled(digits.train.count, state.random), at: 0, losses: [], started: performance.now() };
+    const b = state.batch;
+    const indices = b.order.slice(b.at, b.at + size);
+    const { x, y } = batchOf(digits.train, indices);
+    const { loss } = await state.trainer.step({ x, y, masks: drawMasks(state.entry, indices.length, state.random), lr: lrValue });
+    b.losses.push(loss);
+    state.curve.push(loss);
+    b.at += size;
+    if (b.at < b.order.length) return;
+    let correct = 0;
+    for (let i = 0; i < digits.val.count; i += 250) {
+      const idx = Array.from({ length: Math.min(250, digits.val.count - i) }, (_, k) => i + k);
+      const r = await state.trainer.evaluate(batchOf(digits.val, idx));
+      correct += Math.round(r.accuracy * idx.length);
+    }
+    const trainLoss = b.losses.reduce((a, v) => a + v, 0) / b.losses.length;
+    state.epoch += 1;
+    state.losses.push(trainLoss);
+    state.valAccuracy = correct / digits.val.count;
+    print(STRINGS.epochLine(state.epoch, trainLoss, state.valAccuracy, (performance.now() - b.started) / 1000));
+    state.batch = null;
+  }
+
+  async function unit() {
+    const { lr: rate } = settings();
+    if (state.entry.task === "text") await textEpoch(rate);
+    else await digitBatch(rate);
+    root.dataset.epoch = String(state.epoch);
+  }
+
+  async function play() {
+    if (state.running) { state.running = false; run.textContent = STRINGS.run; return; }
+    let limit;
+    try { limit = settings().epochs; } catch (error) { status.textContent = error.message; return; }
+    state.running = true;
+    root.dataset.done = "false";
+    run.textContent = STRINGS.pause;
+    while (state.running && state.epoch < limit) {
+      const until = performance.now() + FRAME_MS;
+      while (state.running && state.epoch < limit && performance.now() < until) await unit();
+      draw();
+      await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+    }
+    if (state.epoch >= limit) status.textContent = STRINGS.done(state.epoch);
+    state.running = false;
+    run.textContent = STRINGS.run;
+    root.dataset.done = String(state.epoch >= limit);
+  }
+
+  function draw() {
+    const ctx = curve.getContext("2d");
+    ctx.clearRect(0, 0, curve.width, curve.height);
+    const losses = state.curve;
+    if (losses.length < 2) return;
+    const max = Math.max(...losses), min = Math.min(0, ...losses);
+    ctx.strokeStyle = "#1f6feb";
+    ctx.beginPath();
+    losses.forEach((v, i) => {
+      const px = 4 + (i / (losses.length - 1)) * (curve.width - 8);
+      const py = curve.height - 4 - ((v - min) / (max - min || 1)) * (curve.height - 8);
+      if (i) ctx.lineTo(px, py); else ctx.moveTo(px, py);
+    });
+    ctx.stroke();
+    ctx.fillStyle = "#444";
+    ctx.fillText(STRINGS.curve(losses.at(-1)), 8, 12);
+  }
+
+  function showHidden(entry) {
+    const p = state.trainer.params;
+    if (!p["rnn.weight_ih_l0"] || p["rnn.weight_ir_l0"] || entry.batch.x.length > 1) { hidden.replaceChildren(); return; }
+    const layers = Object.keys(p).filter((k) => k.startsWith("rnn.weight_ih_l")).length;
+    const indices = indicesOf(entry, "x")[0];
+    const states = rnnStates(p, indices, layers);
+    const table = el("table", { className: "hidden-states", title: STRINGS.hidden });
+    const head = el("tr", {}, el("th"), ...indices.map((i) => el("th", { textContent: entry.vocab[i] === " " ? "␣" : entry.vocab[i] })));
+    table.append(head);
+    states.at(-1)[0].forEach((_, u) => {
+      table.append(el("tr", {}, el("th", { textContent: String(u) }), ...states.at(-1).map((h) => {
+        const v = h[u];
+        const color = v >= 0 ? `rgba(214, 39, 40, ${Math.abs(v)})` : `rgba(31, 119, 180, ${Math.abs(v)})`;
+        return el("td", { style: `background: ${color}; width: 14px; height: 10px`, title: v.toFixed(3) });
+      })));
+    });
+    hidden.replaceChildren(el("small", { textContent: STRINGS.hidden }), table);
+  }
+
+  run.addEventListener("click", () => play());
+  step.addEventListener("click", async () => { if (!state.running) { await unit(); draw(); } });
+  reset.addEventListener("click", () => { state.running = false; state.trainer.reset(); clear(); });
+  lecture.addEventListener("click", () => { setLecture(); view.ready = load(); });
+  model.addEventListener("change", () => { setLecture(); view.ready = load(); });
+  optimizer.addEventListener("change", () => { view.ready = load(); });
+  view.play = play;
+
+  let started = false;
+  function shown() {
+    if (started) return;
+    started = true;
+    setLecture();
+    view.ready = load();
+  }
+  return view;
+}
