@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.test_web import browser  # noqa: F401  (the fixture: one Chromium for the module, as in test_web.py)
+
 ROOT = Path(__file__).resolve().parents[1]
 TABS = ("", "#digits", "#text", "#train")
 
@@ -95,20 +97,7 @@ def _plan(images: int) -> list[list]:
     return calls
 
 
-@pytest.fixture(scope="module")
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    from tests.browser import CHROMIUM, CHROMIUM_ARGS
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium; .ci/run does it)")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _new_page(browser, url: str, init: str = ""):
+def _new_page(browser, url: str, init: str = ""):  # noqa: F811
     """A fresh context at `url`, every outside request aborted; page errors and console errors collected."""
     from tests.browser import block_outside
 
@@ -130,7 +119,7 @@ def _wait_ready(page) -> None:
 @pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.parametrize("tab", ["#digits", "#text"])
-def test_hundreds_of_calls_at_start_up_answer_as_each_alone(browser, demo_url, tab):
+def test_hundreds_of_calls_at_start_up_answer_as_each_alone(browser, demo_url, tab):  # noqa: F811
     images, _ = _mnist5k()
     picks = images[[112, *range(0, 5000, 263)]]  # 112: the digit that failed first in cnn-bn when runs overlapped
     calls = _plan(len(picks))
@@ -164,7 +153,7 @@ def test_hundreds_of_calls_at_start_up_answer_as_each_alone(browser, demo_url, t
 @pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.parametrize("tab", TABS)
-def test_the_page_opens_at_each_tab_20_times_with_no_error(browser, demo_url, tab):
+def test_the_page_opens_at_each_tab_20_times_with_no_error(browser, demo_url, tab):  # noqa: F811
     failures = []
     for attempt in range(20):
         context, page, aborted, errors = _new_page(browser, demo_url + "web/" + tab)
@@ -188,7 +177,7 @@ def test_the_page_opens_at_each_tab_20_times_with_no_error(browser, demo_url, ta
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_all_5000_mnist5k_digits_through_every_digit_model(browser, demo_url):
+def test_all_5000_mnist5k_digits_through_every_digit_model(browser, demo_url):  # noqa: F811
     images, labels = _mnist5k()
     entries = _manifest()
     canvas = [e["base_model"] for e in entries if e["kind"] == "canvas" and e["task"] == "digits"]
