@@ -25,6 +25,7 @@ from zoo.pictures import (  # noqa: F401  (BLANK, SPECK, NotADigit: the messages
     open_image,
     real_size,
     too_large_message,
+    too_large_values,
 )
 
 # Pictures larger than this a side are reduced here, as soon as they are decoded, exactly as the canvas
@@ -48,7 +49,13 @@ def check_blob_size(blob: bytes | None, side: int) -> None:
     with open_image(io.BytesIO(blob), "The drawing") as image:
         width, height = real_size(image)
     if width > side or height > side:
-        raise NotADigit(f"The drawing is {width}x{height}; a sketch is at most {side}x{side} px.")
+        raise NotADigit(
+            f"The drawing is {width}x{height}; a sketch is at most {side}x{side} px.",
+            "error.sketch_too_large",
+            width=width,
+            height=height,
+            side=side,
+        )
 
 
 def to_rgba(image, name: str | None = None, max_side: int | None = None) -> np.ndarray:
@@ -57,12 +64,11 @@ def to_rgba(image, name: str | None = None, max_side: int | None = None) -> np.n
     the canvas recipe reduces). A picture that cannot be read raises NotADigit, and nothing of it stays
     reachable from the error: a failed decode gives its memory back as a successful one does. `max_side`: a
     picture larger than this a side is refused before it is decoded (a Sketchpad drawing)."""
-    message = None
     try:
         return _to_rgba(image, name, max_side)
     except NotADigit as error:
-        message = str(error)
-    raise NotADigit(message)  # raised here, outside the except: the failed picture's frames are gone
+        message, key, values = str(error), error.key, error.values
+    raise NotADigit(message, key, **values)  # raised here, outside the except: the failed picture's frames are gone
 
 
 def _to_rgba(image, name: str | None, max_side: int | None) -> np.ndarray:
@@ -79,7 +85,13 @@ def _to_rgba(image, name: str | None, max_side: int | None) -> np.ndarray:
     width, height = real_size(image) if given is None else image.size
     check_size((width, height))
     if max_side is not None and max(width, height) > max_side:
-        raise NotADigit(f"The drawing is {width}x{height}; a sketch is at most {max_side}x{max_side} px.")
+        raise NotADigit(
+            f"The drawing is {width}x{height}; a sketch is at most {max_side}x{max_side} px.",
+            "error.sketch_too_large",
+            width=width,
+            height=height,
+            side=max_side,
+        )
     large = width * height > LARGE_PIXELS
     try:
         with _large_decodes if large else contextlib.nullcontext():
@@ -105,14 +117,18 @@ def _decoded_rgba(image: Image.Image, given: Image.Image | None, name: str) -> n
             image.thumbnail((WORK_SIZE, WORK_SIZE), Image.Resampling.BOX)
         return np.asarray(image.convert("RGBA"))
     except Image.DecompressionBombError as error:  # an icon's inner picture, found over Pillow's own limit
-        failure = too_large_message(str(error))
+        failure, key, values = too_large_message(str(error)), "error.too_large", too_large_values(str(error))
     except Exception as error:  # decoding fails past the header: truncated, damaged (a plugin's IndexError, ...)
-        failure = (
-            f"{name} could not be decoded: the file is truncated or damaged ({type(error).__name__}). "
-            "Upload a complete PNG, JPEG, GIF, BMP, TIFF or WebP picture of one digit."
+        values = {"name": name, "kind": type(error).__name__}
+        failure, key = (
+            (
+                f"{name} could not be decoded: the file is truncated or damaged ({values['kind']}). "
+                "Upload a complete PNG, JPEG, GIF, BMP, TIFF or WebP picture of one digit."
+            ),
+            "error.damaged",
         )
     del image, pixels
-    raise NotADigit(failure)
+    raise NotADigit(failure, key, **values)
 
 
 def _rgba_in_place(image: Image.Image) -> np.ndarray | None:

@@ -79,6 +79,14 @@ EN: dict[str, str] = {
     "error.no_image": "No image was sent. Upload a picture of one digit (PNG, JPEG, ...).",
     "error.not_image": "{name} is not an image Pillow can read ({kind}). Upload a PNG, JPEG, GIF, BMP, TIFF or "
     "WebP picture of one digit.",
+    "error.damaged": "{name} could not be decoded: the file is truncated or damaged ({kind}). Upload a complete PNG, "
+    "JPEG, GIF, BMP, TIFF or WebP picture of one digit.",
+    "error.too_large": "The image is too large ({megapixels} megapixels); the limit is {limit} megapixels. Scale it down and upload it again.",
+    "error.too_many_pixels": "The image is {width}x{height} ({megapixels} megapixels); the limit is {limit} megapixels. "
+    "Scale it down and upload it again.",
+    "error.sketch_too_large": "The drawing is {width}x{height}; a sketch is at most {side}x{side} px.",
+    "error.icon_too_large": "The icon file holds a {width}x{height} picture; icon files (ICO, ICNS) are read up to "
+    "{side}x{side} px. Upload the picture as a PNG or JPEG instead.",
     "error.blank": "No ink found: the image is blank (or nearly uniform). Draw a digit, or upload a picture of one.",
     "error.speck": "Only a speck of ink was found. Draw a digit (bigger), or upload a picture of one.",
     "error.empty_text": "The text is empty. Type at least one character of: {allowed}.",
@@ -225,6 +233,14 @@ KO: dict[str, str] = {
     "error.no_image": "사진이 오지 않았습니다. 숫자 하나가 담긴 사진(PNG, JPEG, ...)을 올리세요.",
     "error.not_image": "{name}은(는) Pillow가 읽을 수 있는 사진이 아닙니다 ({kind}). 숫자 하나가 담긴 PNG, JPEG, GIF, "
     "BMP, TIFF, WebP 사진을 올리세요.",
+    "error.damaged": "{name}을(를) 디코딩할 수 없습니다: 파일이 잘렸거나 손상되었습니다 ({kind}). 숫자 하나가 담긴 "
+    "온전한 PNG, JPEG, GIF, BMP, TIFF, WebP 사진을 올리세요.",
+    "error.too_large": "사진이 너무 큽니다 ({megapixels}메가픽셀). 한도는 {limit}메가픽셀입니다. 줄여서 다시 올리세요.",
+    "error.too_many_pixels": "사진이 {width}x{height} ({megapixels}메가픽셀)입니다. 한도는 {limit}메가픽셀입니다. "
+    "줄여서 다시 올리세요.",
+    "error.sketch_too_large": "그림이 {width}x{height}입니다. 스케치는 한 변이 최대 {side}px입니다.",
+    "error.icon_too_large": "아이콘 파일에 {width}x{height} 그림이 들어 있습니다. 아이콘 파일(ICO, ICNS)은 한 변 "
+    "{side}px까지 읽습니다. 그림을 PNG나 JPEG로 올리세요.",
     "error.blank": "잉크가 없습니다: 그림이 비어 있습니다 (또는 거의 한 색입니다). 숫자를 그리거나 숫자 사진을 올리세요.",
     "error.speck": "잉크가 점 하나 정도뿐입니다. 숫자를 (더 크게) 그리거나 숫자 사진을 올리세요.",
     "error.empty_text": "텍스트가 비어 있습니다. 다음 문자 중 하나 이상을 입력하세요: {allowed}.",

@@ -19,7 +19,7 @@ KEPT = {
     "png", "jpeg", "gif", "bmp", "tiff", "webp", "pillow", "metacode", "bceloss", "adam", "crossentropyloss",
     "relu", "weight", "bias", "max", "exp", "log", "tanh", "logit", "hihello", "charseq", "longseq", "probe", "web", "train", "ms",
     "px", "b_ih", "b_hh", "b_in", "b_hn", "w_xh", "w_hh", "w_in", "w_hn", "h_t", "x_t", "z_t", "r_t", "n_t",
-    "ch", "api",
+    "ch", "api", "ico", "icns",
 }  # fmt: skip
 
 
@@ -120,3 +120,46 @@ def test_no_visible_text_of_the_app_is_left_untranslated(app):
             continue
         left.append((component, prop, text))
     assert not left, left
+
+
+def test_a_picture_the_app_cannot_read_is_explained_in_the_readers_language(tmp_path):
+    """Each way a picture is refused (not an image, truncated, too many pixels, an oversized icon, a drawing
+    larger than a screen) carries its sentence's key: English as raised, Korean from the table, same numbers."""
+    import io
+    import struct
+    import zlib
+
+    import numpy as np
+    from PIL import Image
+
+    from demo.images import NotADigit, to_rgba
+
+    text = tmp_path / "notes.png"
+    text.write_bytes(b"not a picture at all")
+    whole = io.BytesIO()
+    Image.fromarray(np.full((300, 400, 3), 200, np.uint8)).save(whole, "PNG")
+    truncated = tmp_path / "cut.png"
+    truncated.write_bytes(whole.getvalue()[: len(whole.getvalue()) // 2])
+    png = whole.getvalue()
+
+    def header_says(width: int, height: int) -> io.BytesIO:  # a PNG whose header names another size
+        ihdr = struct.pack(">II", width, height) + png[24:29]
+        return io.BytesIO(png[:16] + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr)) + png[33:])
+
+    cases = {
+        "error.not_image": (text, {}),
+        "error.damaged": (truncated, {}),
+        "error.too_many_pixels": (header_says(8000, 6000), {}),  # 48 MP: over the app's limit
+        "error.too_large": (header_says(20000, 20000), {}),  # 400 MP: over Pillow's own, found as it opens
+        "error.sketch_too_large": (io.BytesIO(png), {"max_side": 100}),
+    }
+    for key, (picture, options) in cases.items():
+        with pytest.raises(NotADigit) as refused:
+            to_rgba(picture, **options)
+        error = refused.value
+        assert error.key == key, (key, str(error))
+        assert message(error, "en") == str(error) == EN[key].format(**error.values)
+        korean = message(error, "ko")
+        assert korean == KO[key].format(**error.values) and re.search("[가-힣]", korean), korean
+        for value in error.values.values():
+            assert str(value) in korean

@@ -20,7 +20,13 @@ MIN_CONTRAST = 0.12  # a canvas model's `contrast` output below this: the pictur
 
 
 class NotADigit(ValueError):
-    """The input cannot become a digit frame; the message says why and what is accepted."""
+    """The input cannot become a digit frame; the message says why and what is accepted. `key` and `values`,
+    where given, name the same sentence in the demo's language tables (demo/strings.py), for a reader who
+    prefers another language; the message itself is always the English one."""
+
+    def __init__(self, message: str, key: str | None = None, **values):
+        super().__init__(message)
+        self.key, self.values = key, values
 
 
 BLANK = "No ink found: the image is blank (or nearly uniform). Draw a digit, or upload a picture of one."
@@ -31,7 +37,6 @@ def open_image(path, name: str | None = None) -> Image.Image:
     """Open an uploaded file (a path or a binary file object) as an image, refusing non-images and huge
     images before decoding: the size checked is the one Pillow will decode (`real_size`)."""
     name = name or (Path(path).name if isinstance(path, (str, Path)) else "the image")
-    message = None
     try:
         with open(path, "rb") if isinstance(path, (str, Path)) else _rewound(path) as file:
             check_icon(file)  # Pillow decodes an ICO file as it opens it: its real size is read first
@@ -39,15 +44,21 @@ def open_image(path, name: str | None = None) -> Image.Image:
         check_size(real_size(image))
         return image
     except Image.DecompressionBombError as error:  # over Pillow's own limit, found while opening
-        message = too_large_message(str(error))
+        message, key, values = too_large_message(str(error)), "error.too_large", too_large_values(str(error))
     except NotADigit:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as error:
-        message = (
-            f"{name} is not an image Pillow can read ({type(error).__name__}). "
-            "Upload a PNG, JPEG, GIF, BMP, TIFF or WebP picture of one digit."
+        values = {"name": name, "kind": type(error).__name__}
+        message, key = (
+            (
+                f"{name} is not an image Pillow can read ({values['kind']}). "
+                "Upload a PNG, JPEG, GIF, BMP, TIFF or WebP picture of one digit."
+            ),
+            "error.not_image",
         )
-    raise NotADigit(message)  # outside the except: nothing of the failed open stays reachable from the error
+    raise NotADigit(
+        message, key, **values
+    )  # outside the except: nothing of the failed open stays reachable from the error
 
 
 class _rewound:
@@ -93,7 +104,11 @@ def _check_icon_size(width: int, height: int) -> None:
     if width > MAX_ICON_SIDE or height > MAX_ICON_SIDE:
         raise NotADigit(
             f"The icon file holds a {width}x{height} picture; icon files (ICO, ICNS) are read up to "
-            f"{MAX_ICON_SIDE}x{MAX_ICON_SIDE} px. Upload the picture as a PNG or JPEG instead."
+            f"{MAX_ICON_SIDE}x{MAX_ICON_SIDE} px. Upload the picture as a PNG or JPEG instead.",
+            "error.icon_too_large",
+            width=width,
+            height=height,
+            side=MAX_ICON_SIDE,
         )
 
 
@@ -115,10 +130,21 @@ def check_size(size: tuple[int, int]) -> None:
     if width * height > MAX_PIXELS:
         raise NotADigit(
             f"The image is {width}x{height} ({width * height / 1e6:.0f} megapixels); the limit is "
-            f"{MAX_PIXELS / 1e6:.0f} megapixels. Scale it down and upload it again."
+            f"{MAX_PIXELS / 1e6:.0f} megapixels. Scale it down and upload it again.",
+            "error.too_many_pixels",
+            width=width,
+            height=height,
+            megapixels=f"{width * height / 1e6:.0f}",
+            limit=f"{MAX_PIXELS / 1e6:.0f}",
         )
     if width < 1 or height < 1:
         raise NotADigit(f"The image is {width}x{height}: empty.")
+
+
+def too_large_values(bomb: str) -> dict:
+    """The numbers of `too_large_message`, for the sentence in another language (demo/strings.py)."""
+    found = re.search(r"\((\d+) pixels\)", bomb)
+    return {"megapixels": f"{int(found.group(1)) / 1e6:.0f}" if found else "?", "limit": f"{MAX_PIXELS / 1e6:.0f}"}
 
 
 def too_large_message(bomb: str = "") -> str:
