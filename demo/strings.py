@@ -14,6 +14,7 @@ import gradio as gr
 from gradio.i18n import I18nData
 
 from demo.runtime import MAX_GENERATE, MAX_TEXT
+from demo.train_text import MAX_EPOCHS
 from zoo.pictures import BLANK, SPECK
 
 LANGUAGES = ("en", "ko")
@@ -68,6 +69,16 @@ EN: dict[str, str] = {
     "units, ...).",
     "points.inner": "inner circle (1)",
     "points.outer": "outer circle (0)",
+    "tab.train": "Train",
+    "train.intro": "Train a text model here, on the server, as the lecture does: every epoch is one step of its "
+    "training file (ONNX Runtime, proven step for step against PyTorch's torch.optim), and the lecture's own line is "
+    "printed after it. The lecture's run: Adam, learning rate 0.1, 50 epochs (charseq), 100 (longseq).",
+    "train.optimizer": "optimiser",
+    "train.lr": "learning rate",
+    "train.epochs": "epochs",
+    "train.epochs_info": "1 to {max_epochs}",
+    "train.button": "Train",
+    "train.log": "the lecture's printed loop",
     # ------------------------------------------------------------------ the models, by their lecture
     "model.mlp": "the basics lecture's multilayer perceptron 784-512-512-10",
     "model.cnn": "the MNIST CNN lecture's CNN: 2 convolutions 3×3",
@@ -99,6 +110,13 @@ EN: dict[str, str] = {
     "error.seed": "The seed must be a whole number from 0 to {top}; got {got}.",
     "error.point": "Give both coordinates as numbers from −{top} to {top}, e.g. x = 0.2, y = −0.5; got x = {x}, "
     "y = {y}.",
+    "error.train_model": "The model {model} cannot be trained here; trainable text models: {models}.",
+    "error.train_optimizer": "The optimiser {optimizer} is unknown; choose one of {optimizers}.",
+    "error.train_lr_number": "The learning rate {got} is not a number; give one above 0 and at most {top}.",
+    "error.train_lr_range": "The learning rate {got} is out of range; give one above 0 and at most {top}.",
+    "error.train_epochs_number": "The epochs {got} is not a whole number; give a whole number from 1 to {top}.",
+    "error.train_epochs_range": "The epochs {got} is out of range; give a whole number from 1 to {top}.",
+    "error.train_missing": "{name} is not in the manifest: run `python -m export train`.",
     # ------------------------------------------------------------------ the Inside view: layers
     "layer.conv": "{n} kernels (filters) of {cin}×{k}×{k}, each makes one map; stride {s}, padding {p}",
     "layer.pool": "max pooling: the largest value of each {k}×{k} window, channel by channel; stride {s}",
@@ -224,6 +242,16 @@ KO: dict[str, str] = {
     "학습합니다. 강의의 설정(옵티마이저, 학습률, 은닉 유닛 수, ...)을 바꿀 수 있습니다.",
     "points.inner": "안쪽 원 (1)",
     "points.outer": "바깥쪽 원 (0)",
+    "tab.train": "학습",
+    "train.intro": "강의처럼 텍스트 모델을 여기 서버에서 학습시킵니다: 에포크마다 학습 파일(ONNX Runtime, PyTorch의 "
+    "`torch.optim`과 스텝마다 같음을 확인함)을 한 스텝 실행하고, 그 뒤에 강의의 코드가 출력하는 줄을 그대로 찍습니다. "
+    "강의의 설정: 옵티마이저 Adam, 학습률 0.1, 에포크 50번 (charseq), 100번 (longseq).",
+    "train.optimizer": "옵티마이저",
+    "train.lr": "학습률",
+    "train.epochs": "에포크",
+    "train.epochs_info": "1부터 {max_epochs}까지",
+    "train.button": "학습",
+    "train.log": "강의 코드가 출력하는 학습 루프",
     "model.mlp": "기초 강의의 다층 퍼셉트론 784-512-512-10",
     "model.cnn": "MNIST CNN 강의의 합성곱 신경망: 3×3 합성곱 2층",
     "model.cnn-small": "CNN 강의의 작은 합성곱 신경망: 5×5 합성곱 2층",
@@ -252,6 +280,13 @@ KO: dict[str, str] = {
     "error.temperature": "온도는 0(탐욕적)에서 {top}까지의 수여야 합니다; 받은 값: {got}.",
     "error.seed": "시드는 0에서 {top}까지의 정수여야 합니다; 받은 값: {got}.",
     "error.point": "두 좌표 모두 −{top}에서 {top}까지의 수로 주세요. 예: x = 0.2, y = −0.5; 받은 값: x = {x}, y = {y}.",
+    "error.train_model": "{model} 모델은 여기서 학습할 수 없습니다. 학습할 수 있는 텍스트 모델: {models}.",
+    "error.train_optimizer": "{optimizer} 옵티마이저는 없습니다. 다음 중에서 고르세요: {optimizers}.",
+    "error.train_lr_number": "학습률 {got}은(는) 수가 아닙니다. 0보다 크고 {top} 이하인 수를 주세요.",
+    "error.train_lr_range": "학습률 {got}은(는) 범위 밖입니다. 0보다 크고 {top} 이하인 수를 주세요.",
+    "error.train_epochs_number": "에포크 {got}은(는) 정수가 아닙니다. 1부터 {top}까지의 정수를 주세요.",
+    "error.train_epochs_range": "에포크 {got}은(는) 범위 밖입니다. 1부터 {top}까지의 정수를 주세요.",
+    "error.train_missing": "{name}이(가) 매니페스트에 없습니다: `python -m export train`을 실행하세요.",
     "layer.conv": "{cin}×{k}×{k} 커널(필터) {n}개, 커널마다 맵 하나; 스트라이드 {s}, 패딩 {p}",
     "layer.pool": "최대 풀링: 채널마다 {k}×{k} 창에서 가장 큰 값; 스트라이드 {s}",
     "layer.size": "출력 크기 = (입력 − 커널 + 2·패딩) / 스트라이드 + 1 = ({n} − {k} + 2·{p}) / {s} + 1 = {out}",
@@ -371,7 +406,7 @@ def message(error: Exception, lang: str) -> str:
 
 
 # The numbers the page's fixed labels name (the browser's tables get them filled in).
-STATIC = {"max_text": f"{MAX_TEXT:,}", "max_generate": f"{MAX_GENERATE:,}"}
+STATIC = {"max_text": f"{MAX_TEXT:,}", "max_generate": f"{MAX_GENERATE:,}", "max_epochs": f"{MAX_EPOCHS:,}"}
 
 
 def _fixed(table: dict[str, str]) -> dict[str, str]:

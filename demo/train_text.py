@@ -4,7 +4,9 @@ line as it runs (the Gradio demo's Train tab, and `train_text` in its API).
 Each epoch is one run of `<model>-train-<optimizer>.onnx` (proven step for step against PyTorch and
 torch.optim by `python -m export --check`) on the lecture's data, in ONNX Runtime: a few milliseconds of CPU
 for hihello and charseq, more for longseq's 170 windows. Epochs are capped (`MAX_EPOCHS`) and at most
-`TRAINING_RUNS` runs train at once; a run past that waits in Gradio's queue.
+`TRAINING_RUNS` runs train at once; a run past that waits in Gradio's queue. The tab's words and the errors'
+are in demo/strings.py (English and Korean, `train.*` and `error.train_*`); the lecture's printed lines are
+its code's output and stay as the lecture prints them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from demo.runtime import BadRequest
 from zoo import manifest
 
 MAX_EPOCHS = 300
@@ -21,23 +24,15 @@ MAX_LR = 10.0
 TRAINING_RUNS = 2  # runs at once (each holds one CPU thread while it trains)
 OPTIMIZERS = ("adam", "sgd", "momentum", "rmsprop")
 
-TEXT = {
-    "tab": "Train",
-    "intro": "Train a text model here, on the server, as the lecture does: every epoch is one step of its training "
-    "file (ONNX Runtime, proven step for step against PyTorch's torch.optim), and the lecture's own line is "
-    "printed after it. The lecture's run: Adam, learning rate 0.1, 50 epochs (charseq), 100 (longseq).",
-    "model": "model",
-    "optimizer": "optimiser",
-    "lr": "learning rate",
-    "epochs": "epochs",
-    "epochs_info": f"1 to {MAX_EPOCHS}",
-    "button": "Train",
-    "log": "the lecture's printed loop",
-}
 
+class TrainingError(BadRequest):
+    """A training request that cannot run: the message says what was wrong and what is accepted (in English;
+    `key` and `values` name the same sentence in demo/strings.py, for the page's language)."""
 
-class TrainingError(ValueError):
-    """A training request that cannot run: the message says what was wrong and what is accepted."""
+    def __init__(self, key: str, **values):
+        from demo.strings import say  # not at the top: demo.strings reads MAX_EPOCHS from here
+
+        super().__init__(say("en", key, **values), key, **values)
 
 
 def trainable_models(zoo) -> list[str]:
@@ -49,24 +44,24 @@ def trainable_models(zoo) -> list[str]:
 def _checked(zoo, model: str, optimizer: str, lr, epochs) -> tuple[dict, float, int]:
     models = trainable_models(zoo)
     if model not in models:
-        raise TrainingError(f"model {model!r} cannot be trained here; trainable text models: {', '.join(models)}")
+        raise TrainingError("error.train_model", model=repr(model), models=", ".join(models))
     if optimizer not in OPTIMIZERS:
-        raise TrainingError(f"optimiser {optimizer!r} is unknown; choose one of {', '.join(OPTIMIZERS)}")
+        raise TrainingError("error.train_optimizer", optimizer=repr(optimizer), optimizers=", ".join(OPTIMIZERS))
     try:
         lr = float(lr)
     except (TypeError, ValueError):
-        raise TrainingError(f"learning rate {lr!r} is not a number; give one above 0 and at most {MAX_LR:g}") from None
+        raise TrainingError("error.train_lr_number", got=repr(lr), top=f"{MAX_LR:g}") from None
     if not 0 < lr <= MAX_LR:
-        raise TrainingError(f"learning rate {lr:g} is out of range; give one above 0 and at most {MAX_LR:g}")
+        raise TrainingError("error.train_lr_range", got=f"{lr:g}", top=f"{MAX_LR:g}")
     try:
         whole = int(epochs)
     except (TypeError, ValueError, OverflowError):
-        raise TrainingError(f"epochs {epochs!r} is not a whole number; give 1 to {MAX_EPOCHS}") from None
+        raise TrainingError("error.train_epochs_number", got=repr(epochs), top=MAX_EPOCHS) from None
     if whole != epochs or not 1 <= whole <= MAX_EPOCHS:
-        raise TrainingError(f"epochs {epochs!r} is out of range; give a whole number from 1 to {MAX_EPOCHS}")
+        raise TrainingError("error.train_epochs_range", got=repr(epochs), top=MAX_EPOCHS)
     name = f"{model}-train-{optimizer}"
     if name not in zoo.models:
-        raise TrainingError(f"{name} is not in the manifest: run python -m export train")
+        raise TrainingError("error.train_missing", name=name)
     return zoo.models[name].entry, lr, whole
 
 
@@ -115,27 +110,33 @@ def build_train_tab(zoo) -> None:
     """The Train tab (inside the app's gr.Blocks): the knobs, the button and the log that fills as it trains."""
     import gradio as gr
 
+    from demo.components import refuse
+    from demo.strings import label, language, message
+
     models = trainable_models(zoo)
     if not models:
         return
-    with gr.Tab(TEXT["tab"]):
-        gr.Markdown(TEXT["intro"])
+    with gr.Tab(label("tab.train")):
+        gr.Markdown(label("train.intro"))
         with gr.Row():
-            model = gr.Dropdown(models, value="charseq" if "charseq" in models else models[0], label=TEXT["model"])
-            optimizer = gr.Dropdown(list(OPTIMIZERS), value="adam", label=TEXT["optimizer"])
-            lr = gr.Number(value=0.1, label=TEXT["lr"])
-            epochs = gr.Number(value=50, precision=0, label=TEXT["epochs"], info=TEXT["epochs_info"])
-            go = gr.Button(TEXT["button"], variant="primary")
-        log = gr.Textbox(label=TEXT["log"], lines=16, max_lines=16, autoscroll=True, interactive=False)
+            model = gr.Dropdown(
+                models, value="charseq" if "charseq" in models else models[0], label=label("common.model")
+            )
+            optimizer = gr.Dropdown(list(OPTIMIZERS), value="adam", label=label("train.optimizer"))
+            lr = gr.Number(value=0.1, label=label("train.lr"))
+            epochs = gr.Number(value=50, precision=0, label=label("train.epochs"), info=label("train.epochs_info"))
+            go = gr.Button(label("train.button"), variant="primary")
+        log = gr.Textbox(label=label("train.log"), lines=16, max_lines=16, autoscroll=True, interactive=False)
 
-        def run(model_name, optimizer_name, rate, count):
+        def run(model_name, optimizer_name, rate, count, request: gr.Request | None = None):
+            lang = language(request)
             lines = []
             try:
                 for line in train_text(zoo, model_name, optimizer_name, rate, count):
-                    lines.append(line)
+                    lines.append(line)  # the lecture's printed line, as it prints it (both languages)
                     yield "\n".join(lines)
             except TrainingError as error:
-                raise gr.Error(str(error)) from None
+                raise refuse(message(error, lang), lang) from None
 
         go.click(run, [model, optimizer, lr, epochs], log, api_name="train_text", concurrency_limit=TRAINING_RUNS,
                  concurrency_id="train_text")  # fmt: skip

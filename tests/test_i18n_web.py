@@ -108,7 +108,7 @@ def test_the_shipped_font_has_every_hangul_character_the_page_writes():
 KEEP = {
     "adam", "rmsprop", "relu", "rnn", "gru", "cnn", "mlp", "int8", "pytorch", "webassembly", "wasm", "onnxruntime", "web",
     "kb", "ms", "mnist", "tanh", "exp", "log", "max", "linear", "lecture", "zoo", "factor", "sha256", "onnx", "float16",
-    "sigmoid", "softmax", "html",
+    "sigmoid", "softmax", "html", "adamw",
 }  # fmt: skip
 CODE = re.compile(r"\S*[_./=()\[\]0-9·×−+:'\"`]\S*")  # tokens with code's or numbers' characters
 SKIP = "#predicted, #generated, #top3, .heat-chars, .heat-units, .strip-labels, .scale, [lang]:not(html)"
@@ -200,6 +200,23 @@ def _every_view(page, phone: bool) -> list[str]:
     page.click("#t-step")
     collect()
     page.click("#t-lecture")
+    if any(e["kind"] == "train" for e in MANIFEST):  # the Train models tab: a few epochs, a wrong knob, a digit model
+        page.click("#tab-learn")
+        page.wait_for_function("window.zooPage.learn.state.trainer !== null", timeout=60_000)
+        for k in range(1, 4):
+            page.click("#l-step")
+            page.wait_for_function(f"window.zooPage.learn.state.lines.length === {k}")
+        collect()
+        page.fill("#l-lr", "0")
+        page.click("#l-run")
+        page.wait_for_function("document.getElementById('l-status').textContent.includes('\"0\"')")
+        collect()
+        page.select_option("#l-model", "cnn-small")
+        page.wait_for_function(
+            "window.zooPage.learn.state.entry?.model === 'cnn-small' && !/\\.\\.\\.$/.test(document.getElementById('l-status').textContent)",
+            timeout=60_000,
+        )
+        collect()
     page.click("#tab-digits")
     return seen
 
@@ -250,8 +267,17 @@ def test_the_switch_changes_the_language_and_the_choice_is_kept(browser, demo_ur
     page.wait_for_function("document.body.dataset.ready", timeout=120_000)
     assert page.evaluate("document.documentElement.lang") == "ko"  # kept (localStorage)
     assert page.inner_text("#tab-train") == "학습"
+    assert page.inner_text("#tab-learn") == "모델 학습"
+    if any(e["kind"] == "train" for e in MANIFEST):  # the Train models tab writes its words again on a switch
+        page.click("#tab-learn")
+        page.wait_for_function("window.zooPage.learn.state.trainer !== null", timeout=60_000)
+        assert page.inner_text("#l-run") == "실행" and "학습률" in page.inner_text("#learn")
     page.click(".languages button[data-lang='en']")
     assert page.inner_text("#tab-train") == "Train"
+    assert page.inner_text("#tab-learn") == "Train models"
+    if any(e["kind"] == "train" for e in MANIFEST):
+        assert page.inner_text("#l-run") == "Run" and "learning rate" in page.inner_text("#learn")
+        assert "ready" in page.inner_text("#l-status")
     context.close()
 
 

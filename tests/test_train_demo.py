@@ -84,3 +84,18 @@ def test_the_server_streams_the_lines(demo_url):
     assert len(lines) == 50 and lines[-1].endswith("prediction str:  f you want you")
     with pytest.raises(Exception, match="from 1 to 300"):
         client.predict("charseq", "adam", 0.1, 5000, api_name="/train_text")
+
+
+def test_a_bad_request_is_said_in_the_pages_language(zoo):
+    """The same refusal in English (as raised: API callers read it) and in Korean (demo/strings.py's table)."""
+    from demo.strings import message, say
+
+    with pytest.raises(train_text.TrainingError) as raised:
+        list(train_text.train_text(zoo, "charseq", "adam", 0.1, 10_000))
+    assert (
+        message(raised.value, "en") == str(raised.value) == say("en", "error.train_epochs_range", got="10000", top=300)
+    )
+    korean = message(raised.value, "ko")
+    assert (
+        korean == say("ko", "error.train_epochs_range", got="10000", top=300) and "에포크" in korean and "300" in korean
+    )

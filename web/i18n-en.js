@@ -14,6 +14,7 @@ export default {
   "tab.digits": "Digits",
   "tab.text": "Text",
   "tab.train": "Train",
+  "tab.learn": "Train models",
   // ---------------------------------------------------------------- the models, by lecture
   "model.mlp": "multi-layer perceptron 784-512-512-10",
   "model.cnn": "CNN, two 3×3 convolutions (MNIST CNN lecture)",
@@ -147,6 +148,35 @@ export default {
   "train.accuracyWord": "accuracy",
   "train.training": "training",
   "train.heldOut": "held-out",
+  // ---------------------------------------------------------------- Train models (train-view.js)
+  "learn.intro": "Each step below is one run of the model's training file (ONNX, proven step for step against PyTorch's torch.optim), here in your browser.",
+  "learn.model": "model",
+  "learn.optimizer": "optimiser",
+  "learn.lr": "learning rate",
+  "learn.epochs": "epochs",
+  "learn.run": "Run",
+  "learn.pause": "Pause",
+  "learn.step": "Step",
+  "learn.reset": "Reset",
+  "learn.lecture": "The lecture's run",
+  "learn.loading": ({ name }) => `Loading ${name}...`,
+  "learn.ready": ({ name, recipe }) => `${name}: ready. Recipe: ${recipe}.`,
+  "learn.recipeText": ({ optimizer, lr, epochs }) =>
+    `the lecture's loop: ${optimizer}, learning rate ${lr}, the whole data in each step, ${epochs} epochs`,
+  "learn.recipeDigits": ({ optimizer, lr, batch, epochs }) =>
+    `${optimizer}, learning rate ${lr}, batch ${batch}, ${epochs} epochs, no augmentation, no label smoothing`,
+  "learn.recipeNote": ({ recipe }) =>
+    `This run: ${recipe}. The committed model's run: AdamW with a one-cycle schedule, weight decay, label smoothing and augmentation (zoo/train.py).`,
+  "learn.done": ({ epochs }) => `Done: ${epochs} epochs.`,
+  "learn.epochLine": ({ epoch, loss, accuracy, seconds }) =>
+    `epoch ${epoch}: training loss (cross-entropy) ${loss}, validation accuracy ${accuracy}% (${seconds} s)`,
+  "learn.hidden": "hidden state under each character (blue < 0 < red)",
+  "learn.curve": ({ loss }) => `loss ${loss}`,
+  "learn.curveLabel": "the loss after each step",
+  "learn.badLr": ({ value }) => `The learning rate must be a number above 0 and at most 10; got "${value}".`,
+  "learn.badEpochs": ({ max, value }) => `Epochs must be a whole number from 1 to ${max}; got "${value}".`,
+  "learn.missing": ({ file, status }) => `${file} is listed in the manifest but could not be fetched (HTTP ${status}).`,
+  "learn.altered": ({ file }) => `${file} does not match the sha256 in the manifest: altered or corrupted; refusing to use it.`,
   // ---------------------------------------------------------------- Inside view: layers
   "op.Input": "input",
   "op.Conv2d": "convolution",

@@ -15,6 +15,7 @@ export default {
   "tab.digits": "숫자",
   "tab.text": "텍스트",
   "tab.train": "학습",
+  "tab.learn": "모델 학습",
   // ---------------------------------------------------------------- 모델: 강의와 구조로 부른다
   "model.mlp": "다층 퍼셉트론(MLP) 784-512-512-10",
   "model.cnn": "3×3 합성곱 두 층의 CNN (MNIST CNN 강의)",
@@ -148,6 +149,35 @@ export default {
   "train.accuracyWord": "정확도",
   "train.training": "학습",
   "train.heldOut": "검증",
+  // ---------------------------------------------------------------- 모델 학습 탭 (train-view.js)
+  "learn.intro": "아래의 스텝 하나하나가 모델의 학습 파일(ONNX, PyTorch의 torch.optim과 스텝마다 같음을 확인함)을 이 브라우저에서 한 번 실행한 것입니다.",
+  "learn.model": "모델",
+  "learn.optimizer": "옵티마이저",
+  "learn.lr": "학습률",
+  "learn.epochs": "에포크",
+  "learn.run": "실행",
+  "learn.pause": "일시 정지",
+  "learn.step": "한 스텝",
+  "learn.reset": "처음으로",
+  "learn.lecture": "강의의 설정",
+  "learn.loading": ({ name }) => `${name}을(를) 불러오는 중...`,
+  "learn.ready": ({ name, recipe }) => `${name}: 준비 완료. 설정: ${recipe}.`,
+  "learn.recipeText": ({ optimizer, lr, epochs }) =>
+    `강의의 학습 루프: ${optimizer}, 학습률 ${lr}, 스텝마다 데이터 전체, 에포크 ${epochs}번`,
+  "learn.recipeDigits": ({ optimizer, lr, batch, epochs }) =>
+    `${optimizer}, 학습률 ${lr}, 배치 ${batch}, 에포크 ${epochs}번, 데이터 증강과 레이블 스무딩 없음`,
+  "learn.recipeNote": ({ recipe }) =>
+    `이번 학습: ${recipe}. 저장소에 있는 모델의 학습: AdamW, 원-사이클 스케줄, 가중치 감쇠, 레이블 스무딩, 데이터 증강 (zoo/train.py).`,
+  "learn.done": ({ epochs }) => `끝: 에포크 ${epochs}번.`,
+  "learn.epochLine": ({ epoch, loss, accuracy, seconds }) =>
+    `에포크 ${epoch}: 학습 손실(교차 엔트로피) ${loss}, 검증 정확도 ${accuracy}% (${seconds}초)`,
+  "learn.hidden": "각 문자 아래의 은닉 상태 (파랑 < 0 < 빨강)",
+  "learn.curve": ({ loss }) => `손실 ${loss}`,
+  "learn.curveLabel": "스텝마다의 손실",
+  "learn.badLr": ({ value }) => `학습률은 0보다 크고 10 이하인 수여야 합니다. 입력: "${value}".`,
+  "learn.badEpochs": ({ max, value }) => `에포크는 1부터 ${max}까지의 정수여야 합니다. 입력: "${value}".`,
+  "learn.missing": ({ file, status }) => `${file}은(는) 매니페스트에 있지만 받지 못했습니다 (HTTP ${status}).`,
+  "learn.altered": ({ file }) => `${file}이(가) 매니페스트의 sha256과 맞지 않습니다: 바뀌었거나 손상된 파일이라 쓰지 않습니다.`,
   // ---------------------------------------------------------------- 신경망 속: 층
   "op.Input": "입력",
   "op.Conv2d": "합성곱",

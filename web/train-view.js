@@ -2,34 +2,12 @@
 // the RNNs print the lecture's own lines epoch by epoch, cnn-small trains on mnist-5k's 3,500 training digits
 // and is measured on its 500 validation digits after each epoch. Knobs: optimiser, learning rate, epochs;
 // run / pause, one step, reset; the loss curve; under the sentence, the hidden state of each character as the
-// RNN learns it. Steps run a few at a time between frames, so the page answers while it trains.
+// RNN learns it. Steps run a few at a time between frames, so the page answers while it trains. Every word is
+// t("learn.*") (web/i18n-<lang>.js) and is written again on a language switch (relabel); the lecture's printed
+// lines stay as the lecture's code prints them.
 import { ort } from "./zoo.js";
 import { StepTrainer, drawMasks, readDigits, rng, shuffled } from "./train-models.js";
-
-// Every visible string of this view.
-export const STRINGS = {
-  intro: "Each step below is one run of the model's training file (ONNX, proven step for step against PyTorch's torch.optim), here in your browser.",
-  model: "model",
-  optimizer: "optimiser",
-  lr: "learning rate",
-  epochs: "epochs",
-  run: "Run",
-  pause: "Pause",
-  step: "Step",
-  reset: "Reset",
-  lecture: "The lecture's run",
-  loading: (name) => `Loading ${name}...`,
-  ready: (name, recipe) => `${name}: ready. Recipe: ${recipe}.`,
-  done: (epochs) => `Done: ${epochs} epochs.`,
-  epochLine: (epoch, loss, accuracy, seconds) =>
-    `epoch ${epoch}: train loss ${loss.toFixed(4)}, validation accuracy ${(100 * accuracy).toFixed(2)}% (${seconds.toFixed(1)} s)`,
-  recipeNote: (recipe, committed) => `This run: ${recipe}. The committed model's run: ${committed}.`,
-  committedRecipe: "AdamW with a one-cycle schedule, weight decay, label smoothing and augmentation (zoo/train.py)",
-  hidden: "hidden state under each character (blue < 0 < red)",
-  curve: (loss) => `loss ${loss.toFixed(4)}`,
-  badLr: "The learning rate must be a number above 0 and at most 10.",
-  badEpochs: (max) => `Epochs must be a whole number from 1 to ${max}.`,
-};
+import { modelName, t } from "./i18n.js";
 
 const MAX_EPOCHS = { text: 500, digits: 20 };
 const FRAME_MS = 30; // steps run until this much time has passed, then the page draws and answers
@@ -37,10 +15,10 @@ const SEED = 0;
 
 async function fetchChecked(base, file, sha256) {
   const response = await fetch(new URL(file, base));
-  if (!response.ok) throw new Error(`${file}: HTTP ${response.status}`);
+  if (!response.ok) throw new Error(t("learn.missing", { file, status: response.status }));
   const bytes = new Uint8Array(await response.arrayBuffer());
   const digest = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
-  if (digest !== sha256) throw new Error(`${file} does not match the sha256 in the manifest: altered or corrupted; refusing to use it`);
+  if (digest !== sha256) throw new Error(t("learn.altered", { file }));
   return bytes;
 }
 
@@ -97,25 +75,48 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
     node.append(...children);
     return node;
   };
-  const select = (id, values, value) => { const s = el("select", { id }); for (const v of values) s.append(el("option", { value: v, textContent: v })); s.value = value; return s; };
-  const label = (text, control) => el("label", {}, `${text} `, control);
+  const select = (id, values, value) => { const s = el("select", { id }); for (const v of values) s.append(el("option", { value: v })); s.value = value; return s; };
+  const label = (control) => { const words = el("span"); return [words, el("label", {}, words, " ", control)]; };
 
   const model = select("l-model", models, models.includes("charseq") ? "charseq" : models[0]);
   const optimizer = select("l-optimizer", ["adam", "sgd", "momentum", "rmsprop"], "adam");
   const lr = el("input", { id: "l-lr", type: "number", step: "any", min: "0", value: "0.1", size: 6 });
   const epochs = el("input", { id: "l-epochs", type: "number", step: "1", min: "1", value: "50", size: 4 });
-  const run = el("button", { id: "l-run", textContent: STRINGS.run });
-  const step = el("button", { id: "l-step", textContent: STRINGS.step });
-  const reset = el("button", { id: "l-reset", textContent: STRINGS.reset });
-  const lecture = el("button", { id: "l-lecture", textContent: STRINGS.lecture });
+  const run = el("button", { id: "l-run" });
+  const step = el("button", { id: "l-step" });
+  const reset = el("button", { id: "l-reset" });
+  const lecture = el("button", { id: "l-lecture" });
   const status = el("p", { id: "l-status" });
   const curve = el("canvas", { id: "l-curve", width: 480, height: 160 });
   const hidden = el("div", { id: "l-hidden" });
   const log = el("pre", { id: "l-log", style: "max-height: 18em; overflow: auto; font-size: 12px" });
-  root.append(el("p", { textContent: STRINGS.intro }),
-    el("div", { className: "controls" }, label(STRINGS.model, model), label(STRINGS.optimizer, optimizer), label(STRINGS.lr, lr),
-      label(STRINGS.epochs, epochs), run, step, reset, lecture),
+  const intro = el("p");
+  const [modelWords, modelLabel] = label(model), [optimizerWords, optimizerLabel] = label(optimizer);
+  const [lrWords, lrLabel] = label(lr), [epochsWords, epochsLabel] = label(epochs);
+  root.append(intro, el("div", { className: "controls" }, modelLabel, optimizerLabel, lrLabel, epochsLabel, run, step, reset, lecture),
     status, curve, hidden, log);
+
+  let said = () => ""; // the status line's words, written again when the language changes
+  const say = (words) => { said = words; status.textContent = words(); };
+  /** Every word of the view in the page's language (at the start and after a switch). */
+  function relabel() {
+    intro.textContent = t("learn.intro");
+    modelWords.textContent = t("learn.model");
+    optimizerWords.textContent = t("learn.optimizer");
+    lrWords.textContent = t("learn.lr");
+    epochsWords.textContent = t("learn.epochs");
+    for (const o of model.options) o.textContent = t("text.option", { name: modelName(o.value), file: o.value });
+    for (const o of optimizer.options) o.textContent = t(`train.name.${o.value}`);
+    run.textContent = state.running ? t("learn.pause") : t("learn.run");
+    step.textContent = t("learn.step");
+    reset.textContent = t("learn.reset");
+    lecture.textContent = t("learn.lecture");
+    status.textContent = said();
+    curve.setAttribute("aria-label", t("learn.curveLabel"));
+    if (state.printed) log.textContent = state.printed.map((line) => `${line()}\n`).join("");
+    if (state.lines.length && state.entry?.task === "text") showHidden(state.entry);
+    draw();
+  }
 
   const state = view.state;
   let digits = null;
@@ -131,17 +132,33 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
   async function load() {
     state.running = false;
     const entry = entryOf();
-    status.textContent = STRINGS.loading(entry.name);
-    const [bytes, start] = await Promise.all([fetchChecked(zoo.base, entry.file, entry.sha256), fetchChecked(zoo.base, entry.weights.file, entry.weights.sha256)]);
-    if (entry.task === "digits" && !digits) digits = readDigits(entry.training, await fetchChecked(zoo.base, entry.training.file, entry.training.sha256));
-    state.trainer = await StepTrainer.create(ort, entry, { model: bytes, start });
+    say(() => t("learn.loading", { name: entry.name }));
+    try {
+      const [bytes, start] = await Promise.all([fetchChecked(zoo.base, entry.file, entry.sha256), fetchChecked(zoo.base, entry.weights.file, entry.weights.sha256)]);
+      if (entry.task === "digits" && !digits) digits = readDigits(entry.training, await fetchChecked(zoo.base, entry.training.file, entry.training.sha256));
+      state.trainer = await StepTrainer.create(ort, entry, { model: bytes, start });
+    } catch (error) {
+      say(() => error.message); // the words of the failure, where the run would have been
+      return;
+    }
     state.entry = entry;
+    log.lang = entry.task === "text" ? "en" : ""; // the lecture's printed lines are its code's output, as printed
+    if (!log.lang) log.removeAttribute("lang");
     clear();
-    status.textContent = entry.task === "digits" ? STRINGS.recipeNote(entry.recipe.source, STRINGS.committedRecipe) : STRINGS.ready(entry.name, entry.recipe.source);
+    say(() => entry.task === "digits" ? t("learn.recipeNote", { recipe: recipeWords(entry.recipe) }) : t("learn.ready", { name: entry.name, recipe: recipeWords(entry.recipe) }));
+  }
+
+  /** An entry's recipe in words: the lecture's loop (text) or the plain digit run, from its numbers. */
+  function recipeWords(recipe) {
+    const optimizerName = t(`train.name.${recipe.optimizer}`);
+    return recipe.batch_size
+      ? t("learn.recipeDigits", { optimizer: optimizerName, lr: recipe.lr, batch: recipe.batch_size, epochs: recipe.epochs })
+      : t("learn.recipeText", { optimizer: optimizerName, lr: recipe.lr, epochs: recipe.epochs });
   }
 
   function clear() {
     state.lines = [];
+    state.printed = []; // each line as words, so that a language switch writes the log again
     state.losses = []; // per epoch
     state.curve = []; // per step: what the curve draws
     state.epoch = 0;
@@ -154,16 +171,27 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
     draw();
   }
 
-  function settings() {
-    const rate = Number(lr.value), count = Number(epochs.value);
-    const max = MAX_EPOCHS[state.entry.task];
-    if (!(rate > 0 && rate <= 10)) throw new Error(STRINGS.badLr);
-    if (!Number.isInteger(count) || count < 1 || count > max) throw new Error(STRINGS.badEpochs(max));
-    return { lr: rate, epochs: count };
+  /** What is wrong with the knobs, as words in the page's language, or null. */
+  function problem() {
+    const rate = Number(lr.value), count = Number(epochs.value), max = MAX_EPOCHS[state.entry.task];
+    const [rateGiven, countGiven] = [lr.value, epochs.value];
+    if (!(rate > 0 && rate <= 10)) return () => t("learn.badLr", { value: rateGiven });
+    if (!Number.isInteger(count) || count < 1 || count > max) return () => t("learn.badEpochs", { max, value: countGiven });
+    return null;
   }
 
-  function print(line) {
+  function settings() {
+    const wrong = problem();
+    if (wrong) throw new Error(wrong());
+    return { lr: Number(lr.value), epochs: Number(epochs.value) };
+  }
+
+
+  /** A line under the curve: `words` gives it in the page's language (the lecture's lines are the same in both). */
+  function print(words) {
+    const line = words();
     state.lines.push(line);
+    state.printed.push(words);
     log.textContent += `${line}\n`;
     log.scrollTop = log.scrollHeight;
   }
@@ -176,7 +204,8 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
     const x = { data: BigInt64Array.from(indicesOf(entry, "x").flat().map(BigInt)), shape: [n, t] };
     const y = { data: BigInt64Array.from(indicesOf(entry, "y").flat().map(BigInt)), shape: [n, t] };
     const { loss, predicted, predictedShape } = await state.trainer.step({ x, y, lr: lrValue });
-    print(lectureLine(state.epoch, entry, loss, predicted, predictedShape));
+    const line = lectureLine(state.epoch, entry, loss, predicted, predictedShape);
+    print(() => line);
     state.losses.push(loss);
     state.curve.push(loss);
     state.epoch += 1;
@@ -214,7 +243,8 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
     state.epoch += 1;
     state.losses.push(trainLoss);
     state.valAccuracy = correct / digits.val.count;
-    print(STRINGS.epochLine(state.epoch, trainLoss, state.valAccuracy, (performance.now() - b.started) / 1000));
+    const [epoch, accuracy, seconds] = [state.epoch, state.valAccuracy, (performance.now() - b.started) / 1000];
+    print(() => t("learn.epochLine", { epoch, loss: trainLoss.toFixed(4), accuracy: (100 * accuracy).toFixed(2), seconds: seconds.toFixed(1) }));
     state.batch = null;
   }
 
@@ -226,28 +256,30 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
   }
 
   async function play() {
-    if (state.running) { state.running = false; run.textContent = STRINGS.run; return; }
-    let limit;
-    try { limit = settings().epochs; } catch (error) { status.textContent = error.message; return; }
+    if (state.running) { state.running = false; run.textContent = t("learn.run"); return; }
+    if (!state.trainer) return; // not loaded (its failure is in the status line)
+    const wrong = problem();
+    if (wrong) { say(wrong); return; }
+    const limit = settings().epochs;
     state.running = true;
     root.dataset.done = "false";
-    run.textContent = STRINGS.pause;
+    run.textContent = t("learn.pause");
     while (state.running && state.epoch < limit) {
       const until = performance.now() + FRAME_MS;
       while (state.running && state.epoch < limit && performance.now() < until) await unit();
       draw();
       await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
     }
-    if (state.epoch >= limit) status.textContent = STRINGS.done(state.epoch);
+    if (state.epoch >= limit) { const done = state.epoch; say(() => t("learn.done", { epochs: done })); }
     state.running = false;
-    run.textContent = STRINGS.run;
+    run.textContent = t("learn.run");
     root.dataset.done = String(state.epoch >= limit);
   }
 
   function draw() {
     const ctx = curve.getContext("2d");
     ctx.clearRect(0, 0, curve.width, curve.height);
-    const losses = state.curve;
+    const losses = state.curve ?? [];
     if (losses.length < 2) return;
     const max = Math.max(...losses), min = Math.min(0, ...losses);
     ctx.strokeStyle = "#1f6feb";
@@ -259,7 +291,7 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
     });
     ctx.stroke();
     ctx.fillStyle = "#444";
-    ctx.fillText(STRINGS.curve(losses.at(-1)), 8, 12);
+    ctx.fillText(t("learn.curve", { loss: losses.at(-1).toFixed(4) }), 8, 12);
   }
 
   function showHidden(entry) {
@@ -268,7 +300,7 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
     const layers = Object.keys(p).filter((k) => k.startsWith("rnn.weight_ih_l")).length;
     const indices = indicesOf(entry, "x")[0];
     const states = rnnStates(p, indices, layers);
-    const table = el("table", { className: "hidden-states", title: STRINGS.hidden });
+    const table = el("table", { className: "hidden-states", title: t("learn.hidden") });
     const head = el("tr", {}, el("th"), ...indices.map((i) => el("th", { textContent: entry.vocab[i] === " " ? "␣" : entry.vocab[i] })));
     table.append(head);
     states.at(-1)[0].forEach((_, u) => {
@@ -278,16 +310,24 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
         return el("td", { style: `background: ${color}; width: 14px; height: 10px`, title: v.toFixed(3) });
       })));
     });
-    hidden.replaceChildren(el("small", { textContent: STRINGS.hidden }), table);
+    hidden.replaceChildren(el("small", { textContent: t("learn.hidden") }), table);
   }
 
   run.addEventListener("click", () => play());
-  step.addEventListener("click", async () => { if (!state.running) { await unit(); draw(); } });
+  step.addEventListener("click", async () => {
+    if (state.running || !state.trainer) return;
+    const wrong = problem();
+    if (wrong) { say(wrong); return; }
+    await unit();
+    draw();
+  });
   reset.addEventListener("click", () => { state.running = false; state.trainer.reset(); clear(); });
   lecture.addEventListener("click", () => { setLecture(); view.ready = load(); });
   model.addEventListener("change", () => { setLecture(); view.ready = load(); });
   optimizer.addEventListener("change", () => { view.ready = load(); });
   view.play = play;
+  view.relabel = relabel;
+  relabel();
 
   let started = false;
   function shown() {
