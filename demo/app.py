@@ -41,8 +41,9 @@ from demo.train_text import build_train_tab
 MAX_UPLOAD = "10mb"
 # Serving limits, each measured with `python -m demo.soak` / `python -m demo.bench` (README, Performance 3).
 # Disk: every upload and output image is a file in Gradio's cache; FileCache deletes each CACHE_AGE_S after its
-# use (UNREAD_UPLOAD_S for an upload not read yet), except an open page's current sketch and upload.
-CACHE_SWEEP_S, CACHE_AGE_S, UNREAD_UPLOAD_S = 1, 2, 60
+# use (UNREAD_UPLOAD_S for an upload not read yet, READ_UPLOAD_S at least for one read), except an open page's
+# current sketch and upload.
+CACHE_SWEEP_S, CACHE_AGE_S, UNREAD_UPLOAD_S, READ_UPLOAD_S = 1, 2, 60, 15
 # Memory: Gradio keeps a copy of the app's config for every session, and every HTTP API call is a new session:
 # the 10,000 it keeps by default cost ~50 KB each here. Older sessions lose nothing this app keeps.
 SESSIONS = 200
@@ -68,7 +69,9 @@ def launch_options(models_dir: str | Path = "models") -> dict:
 class FileCache:
     """How long the files in Gradio's cache live (uploads, output images): Gradio keeps them all, forever.
 
-    - an upload that a request has read (classify_digit): CACHE_AGE_S after that, unless uploaded again since;
+    - an upload that a request has read (classify_digit): CACHE_AGE_S after that, unless uploaded again since,
+      and not before READ_UPLOAD_S after it arrived: the page's request to keep it (`keep`) is sent with the
+      request that reads it, and on a busy server it can be answered seconds after the read;
     - an upload not read yet (it may be waiting in the queue; sketches): UNREAD_UPLOAD_S after it arrived;
     - an output image: CACHE_AGE_S after it was written (the page and gradio_client fetch it at once);
     - kept: each open page's current sketch and upload, which a change of model re-reads (`keep`, one entry
@@ -129,7 +132,7 @@ class FileCache:
                     written = os.lstat(path).st_ctime  # an upload of the same bytes again renews it
                     read = self.read_at.get(path)
                     if read is not None and read >= written:
-                        expires = read + CACHE_AGE_S
+                        expires = max(read + CACHE_AGE_S, written + READ_UPLOAD_S)
                     elif path in app.upload_file_set:
                         expires = written + UNREAD_UPLOAD_S
                     else:
