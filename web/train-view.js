@@ -89,7 +89,7 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
   const status = el("p", { id: "l-status" });
   const curve = el("canvas", { id: "l-curve", width: 480, height: 160 });
   const hidden = el("div", { id: "l-hidden" });
-  const log = el("pre", { id: "l-log", style: "max-height: 18em; overflow: auto; font-size: 12px" });
+  const log = el("pre", { id: "l-log", style: "max-height: 18em; overflow-y: auto; font-size: 12px" });
   const intro = el("p");
   const [modelWords, modelLabel] = label(model), [optimizerWords, optimizerLabel] = label(optimizer);
   const [lrWords, lrLabel] = label(lr), [epochsWords, epochsLabel] = label(epochs);
