@@ -111,17 +111,13 @@ export function setUpText(zoo) {
   };
 }
 
-/** −log p(the next character of the text) at every position that has one (null where it is not known). */
+/** −log p(the next character of the text) at every position that has one (null at the last). predictText and
+ * inspectText return every probability ([length x V]), so the true next character's is always known. */
 function crossEntropies(entry, chars, result) {
   const V = entry.vocab.length;
-  const probabilities = result.probabilities ?? result.layers?.find((l) => l.op === "Softmax")?.data;
   return chars.map((_, i) => {
     const next = chars[i + 1];
-    if (next === undefined) return null;
-    const k = entry.vocab.indexOf(next);
-    if (probabilities) return -Math.log(probabilities[i * V + k]);
-    const known = result.top[i].find((x) => x.char === next); // top 3 only: known when the next character is among them
-    return known ? -Math.log(known.probability) : null;
+    return next === undefined ? null : -Math.log(result.probabilities[i * V + entry.vocab.indexOf(next)]);
   });
 }
 
