@@ -174,6 +174,7 @@ def build_app(models_dir: str | Path = "models", zoo: Zoo | None = None, queue_m
     """The demo: one tab per task, each from its own builder (demo/tabs/), over one Zoo of ONNX Runtime sessions."""
     return_memory_to_the_system()
     zoo = zoo or Zoo(models_dir)
+    zoo.open_in_background(zoo.first_screens())  # the rest (training steps, ...) open when first used
 
     file_cache = FileCache()
     # No usage analytics: the demo may run offline or behind a firewall, and does not phone home.

@@ -1,10 +1,12 @@
-"""ONNX Runtime sessions for every model in the manifest, created once, checked against their sha256.
+"""ONNX Runtime sessions for every model in the manifest, each checked against its sha256 and opened when first used.
 
 This is all the demo knows of the models: `models/manifest.json` and the ONNX files. No torch.
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,14 +59,35 @@ def session_options() -> ort.SessionOptions:
     return options
 
 
-@dataclass
 class Model:
-    entry: dict
-    session: ort.InferenceSession
+    """One manifest entry and its ONNX Runtime session. The session is opened when the model is first used
+    (not at start-up: most callers use a few of the 60-odd files, and opening all took over a second), from the
+    file's bytes checked against the manifest's sha256 again then; one thread opens it, the others wait."""
+
+    def __init__(self, entry: dict, path: Path, providers: list[str]):
+        self.entry, self.path, self._providers = entry, path, providers
+        self._session: ort.InferenceSession | None = None
+        self._lock = threading.Lock()
 
     @property
     def name(self) -> str:
         return self.entry["name"]
+
+    @property
+    def opened(self) -> bool:
+        return self._session is not None
+
+    @property
+    def session(self) -> ort.InferenceSession:
+        if self._session is None:
+            with self._lock:
+                if self._session is None:
+                    data = self.path.read_bytes()
+                    if hashlib.sha256(data).hexdigest() != self.entry["sha256"]:
+                        raise manifest.ManifestError(f"{self.path} changed since the demo started: it no longer "
+                                                     "matches the manifest's sha256; refusing to serve it")  # fmt: skip
+                    self._session = ort.InferenceSession(data, session_options(), providers=self._providers)
+        return self._session
 
     def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         return self.session.run(None, feeds)
@@ -136,10 +159,38 @@ class Zoo:
         self.models: dict[str, Model] = {}
         for entry in manifest.load(self.models_dir):  # zoo/manifest.py: the contract, each file sha256-checked
             path = manifest.checked_file(entry, self.models_dir)
-            session = ort.InferenceSession(str(path), session_options(), providers=self.providers)
-            self.models[entry["name"]] = Model(entry, session)
+            self.models[entry["name"]] = Model(entry, path, self.providers)
         self._weights: dict[str, dict[str, np.ndarray]] = {}
-        self.provider = self.models[next(iter(self.models))].session.get_providers()[0] if self.models else "none"
+
+    @property
+    def provider(self) -> str:
+        """The execution provider ONNX Runtime really uses (a model's session is opened to ask it)."""
+        return self.models[next(iter(self.models))].session.get_providers()[0] if self.models else "none"
+
+    def open(self, names: list[str] | None = None) -> None:
+        """Open the sessions of `names` (all models when None) now rather than at their first use."""
+        for name in self.models if names is None else names:
+            self.models[name].session  # noqa: B018  (opening is the point)
+
+    def open_in_background(self, names: list[str]) -> threading.Thread:
+        """Open `names` on a thread of their own, so that a server answers at once and its first requests find them open."""
+
+        def run():
+            for name in names:
+                try:
+                    self.models[name].session  # noqa: B018
+                except Exception as error:  # said here, and again to the request that first uses it
+                    print(f"could not open {name}: {type(error).__name__}: {error}")
+
+        # not a daemon: a process that ends while ONNX Runtime is opening a session would abort in C++
+        thread = threading.Thread(target=run, name="open-sessions")
+        thread.start()
+        return thread
+
+    def first_screens(self) -> list[str]:
+        """What the demo's tabs answer from: each digit model's canvas model, the probes, the text models."""
+        return ([f"{n}-canvas" for n in self.digit_models()] + [f"{n}-probe" for n in self.probed("digits")]
+                + self.text_models() + [f"{n}-probe" for n in self.probed("text")])  # fmt: skip
 
     # ------------------------------------------------------------------ lists for the UI
 

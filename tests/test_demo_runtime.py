@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -147,3 +148,26 @@ def test_an_rgba_png_is_decoded_straight_into_its_array(tmp_path):
     assert (to_rgba(tmp_path / "turned.png") == np.rot90(pixels, -1)).all()
     Image.fromarray(pixels[..., :3]).save(tmp_path / "rgb.png")  # not RGBA: the ordinary way
     assert _rgba_in_place(Image.open(tmp_path / "rgb.png")) is None
+
+
+def test_sessions_open_when_first_used(tmp_path):
+    models = tmp_path / "models"
+    shutil.copytree(ROOT / "models", models, ignore=shutil.ignore_patterns("checkpoints", "test_data"))
+    zoo = Zoo(models)
+    assert not any(model.opened for model in zoo.models.values())  # nothing opened at start
+    sessions = []
+    threads = [threading.Thread(target=lambda: sessions.append(zoo.models["charseq"].session)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(s) for s in sessions}) == 1 and zoo.models["charseq"].opened  # one session, opened once
+    assert [m.name for m in zoo.models.values() if m.opened] == ["charseq"]
+    # a file altered after the start is refused at its first use, with the file named
+    with open(models / "hihello-train-sgd.onnx", "r+b") as f:
+        f.seek(100)
+        f.write(b"\xff")
+    with pytest.raises(ManifestError, match="hihello-train-sgd.onnx changed since the demo started"):
+        zoo.models["hihello-train-sgd"].run({})
+    zoo.open_in_background(zoo.first_screens()).join()
+    assert {m.name for m in zoo.models.values() if m.opened} == {"charseq", *zoo.first_screens()}
