@@ -1,6 +1,6 @@
 """The Gradio demo's digit Inside view, timed from pen up to the new layer pictures on the screen.
 
-    python -m bench.inside_latency [--strokes 8] [--models models/] [--baseline DIR] [--model NAME]
+    python -m bench.inside_latency [--strokes 8] [--models models/] [--baseline DIR ...] [--model NAME]
 
 Starts `python -m demo` on a free local port and drives headless Chromium (Playwright) as a person would: on the
 Digits tab, with the Inside view open, it clears the Sketchpad and draws a 7 in one stroke with the mouse, and
@@ -14,8 +14,8 @@ pictures (a new view token in the page, every picture decoded, the next animatio
   event's stream; `function` is the part Gradio reports as the event's function itself);
 - drawing: from the answer's arrival to the frame that shows it.
 
-`--baseline DIR` starts a second demo from another checkout (`git archive <commit> | tar -x -C DIR`) and
-alternates the strokes between the two, one page each, so both are measured under the same load. Prints the
+`--baseline DIR` (repeatable) starts a demo from another checkout too (`git archive <commit> | tar -x -C DIR`)
+and the strokes go to each demo in turn, one page each, so all are measured under the same load. Prints the
 machine line (CPU, cores, load average) before and after: timings compare only within one run.
 """
 
@@ -189,7 +189,7 @@ def main() -> None:
     parser.add_argument("--strokes", type=int, default=8, help="strokes timed per demo (after 2 warm-up strokes)")
     parser.add_argument("--models", default="models")
     parser.add_argument("--model", default=None, help="digit model to pick first (default: the demo's)")
-    parser.add_argument("--baseline", type=Path, default=None,
+    parser.add_argument("--baseline", type=Path, action="append", default=[],
                         help="another checkout of the project: its demo is timed too, stroke by stroke in turn")  # fmt: skip
     args = parser.parse_args()
 
@@ -197,9 +197,8 @@ def main() -> None:
 
     from tests.servers import free_port, start
 
-    trees = [("this checkout", ROOT)]
-    if args.baseline is not None:
-        trees.insert(0, (f"baseline ({args.baseline})", args.baseline.resolve()))
+    trees = [(f"baseline {i + 1} ({tree})", tree.resolve()) for i, tree in enumerate(args.baseline)]
+    trees.append(("this checkout", ROOT))
     servers, demos = [], []
     print(describe())
     try:
@@ -227,9 +226,10 @@ def main() -> None:
                     demo.stroke()
             for demo in demos:
                 report(demo)
-            if len(demos) == 2:
-                before, after = (statistics.median(r["total"] for r in d.rows) for d in demos)
-                print(f"\nmedian pen up to Inside shown: {before:.0f} ms -> {after:.0f} ms ({after / before:.2f}x)")
+            if len(demos) > 1:
+                medians = [statistics.median(r["total"] for r in d.rows) for d in demos]
+                steps = " -> ".join(f"{m:.0f} ms ({m / medians[0]:.2f}x)" for m in medians)
+                print(f"\nmedian pen up to Inside shown, {' -> '.join(d.name for d in demos)}: {steps}")
             print(f"\n{len(demos) * args.strokes} strokes in {time.perf_counter() - started:.0f} s; at the end: "
                   f"{describe()}")  # fmt: skip
             browser.close()

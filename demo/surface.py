@@ -575,14 +575,11 @@ def _bytes_file(blob: bytes):
     return io.BytesIO(blob)
 
 
-def kept_files(sketch, upload, uploads) -> list[str]:
-    """What a page asks to keep in the cache (the keep event's raw payloads), as the paths worth keeping: the
-    sketch's composite and the upload, which a change of model re-reads, if they are this app's uploads.
-    Whatever else the payload names (layers, a background, a thousand paths) is not kept."""
-    composite = sketch.get("composite") if isinstance(sketch, dict) else None
-    kept = []
-    for file in (composite, upload):
-        path = file.get("path") if isinstance(file, dict) else None
-        if isinstance(path, str) and "\x00" not in path and os.path.abspath(path) in uploads and path not in kept:
-            kept.append(path)
-    return kept
+def kept_files(upload, uploads) -> list[str]:
+    """What a page asks to keep in the cache (the keep event's raw payload), as the paths worth keeping: the
+    upload, which a change of model re-reads, if it is this app's upload. Whatever else the payload names (a
+    thousand paths, a path with a NUL) is not kept."""
+    path = upload.get("path") if isinstance(upload, dict) else None
+    if isinstance(path, str) and "\x00" not in path and os.path.abspath(path) in uploads:
+        return [path]
+    return []

@@ -123,6 +123,60 @@ def test_clearing_the_canvas_asks_for_a_digit_and_keeps_the_brush(page):
     )
 
 
+def test_a_stroke_is_one_request_to_the_server(page):
+    """Pen up sends one event (the answer and the Inside view together), nothing else that waits on the server."""
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if "/queue/join" in r.url or "/run/" in r.url else None)
+    page.get_by_role("button", name="Clear canvas").click()
+    page.wait_for_function("document.querySelector('button[aria-label=Brush]')?.classList.contains('highlight')",
+                           timeout=10_000)  # fmt: skip
+    page.wait_for_timeout(1500)  # the clear's own request
+    sent.clear()
+    _stroke(page, [(0.2, 0.15), (0.8, 0.15), (0.45, 0.9)], page.locator("canvas").last.bounding_box())
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=label-output-value]')?.innerText.trim() === '7'", timeout=30_000
+    )
+    page.wait_for_timeout(1500)  # anything sent late
+    assert len(sent) == 1 and "/queue/join" in sent[0], sent
+
+
+# A 280x280 canvas with a 7 on it, encoded by the page's toBlob: the PNG's bytes and the canvas's own pixels.
+_ENCODED_CANVAS = """async (side) => {
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = side;
+  const c = canvas.getContext('2d');
+  c.lineWidth = side / 24; c.lineCap = 'round';
+  c.beginPath(); c.moveTo(side * 0.2, side * 0.2); c.lineTo(side * 0.8, side * 0.2); c.lineTo(side * 0.4, side * 0.9);
+  c.stroke();
+  let called = false;
+  const blob = await new Promise((resolve) => { canvas.toBlob(resolve); called = true; });
+  const text = (bytes) => { let s = ''; for (let i = 0; i < bytes.length; i += 8192)
+    s += String.fromCharCode(...bytes.subarray(i, i + 8192)); return btoa(s); };
+  return {png: text(new Uint8Array(await blob.arrayBuffer())), type: blob.type, later: called,
+          pixels: text(new Uint8Array(c.getImageData(0, 0, side, side).data.buffer)),
+          now: HTMLCanvasElement.prototype.toBlob.encodesNow === true};
+}"""
+
+
+@pytest.mark.parametrize("side", [280, 1100])
+def test_the_page_encodes_a_canvas_losslessly(page, side):
+    """The page's own toBlob (demo/tabs/digits.py: a small canvas encoded at once, not in the browser's idle time)
+    gives a PNG of exactly the canvas's pixels, through a callback as the browser's own; a large one is left to
+    the browser, with the same result."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    got = page.evaluate(_ENCODED_CANVAS, side)
+    assert got["now"] and got["later"] and got["type"] == "image/png"
+    png = np.asarray(Image.open(io.BytesIO(base64.b64decode(got["png"]))).convert("RGBA"))
+    pixels = np.frombuffer(base64.b64decode(got["pixels"]), np.uint8).reshape(side, side, 4)
+    assert png.shape == pixels.shape and np.array_equal(png, pixels)
+    assert pixels[..., 3].max() == 255  # the 7 is there
+
+
 def test_uploading_a_picture_gets_it_recognised(page, tmp_path):
     import numpy as np
     from PIL import Image
