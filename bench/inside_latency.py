@@ -7,11 +7,11 @@ Digits tab, with the Inside view open, it clears the Sketchpad and draws a 7 in 
 times from the mouse button's release (the page's pointerup) to the frame that shows the Inside view's new
 pictures (a new view token in the page, every picture decoded, the next animation frame). Each stroke is split:
 
-- client: pen up to the moment the event's request leaves the page (its `queue/join` request, from the page's
-  request events). Inside it, Gradio's Sketchpad exports the canvas as PNG (the first `component_server`
+- client: pen up to the moment the event's request leaves the page (its `queue/join` request, or `run/predict`
+  for an event outside the queue, from the page's request events). Inside it, Gradio's Sketchpad exports the canvas as PNG (the first `component_server`
   request, its `accept_blobs`, starts when the first picture is ready) and uploads the pictures;
 - server: from that request to the answer arriving in the page (the `process_completed` message of the
-  event's stream; `function` is the part Gradio reports as the event's function itself);
+  event's stream, or the response; `function` is the part Gradio reports as the event's function itself);
 - drawing: from the answer's arrival to the frame that shows it.
 
 `--baseline DIR` (repeatable) starts a demo from another checkout too (`git archive <commit> | tar -x -C DIR`)
@@ -45,6 +45,11 @@ WATCH_JS = """(() => {
     const response = await realFetch.apply(this, arguments);
     if (url.includes('/queue/join')) {
       response.clone().json().then((body) => log.joins.push({t: now(), event_id: body.event_id}), () => null);
+    }
+    if (url.includes('/run/predict')) {  // an event outside the queue: its answer is this response
+      const sent = now();
+      response.clone().json().then((body) => log.messages.push(
+        {t: now(), sent, msg: 'run', duration: body.duration, success: !('error' in body)}), () => null);
     }
     if (!url.includes('/queue/data') || !response.body) return response;
     const decoder = new TextDecoder();
@@ -147,9 +152,12 @@ class Demo:
         shown = log["shown"][-1]
         after = [r for r in self.requests if up - 5 <= r["start"] <= shown["shown"]]
         blobs = [r for r in after if "/component_server" in r["url"]]
-        join = next(r for r in after if "/queue/join" in r["url"])
-        event = next(j["event_id"] for j in log["joins"] if j["t"] >= join["start"])
-        done = next(m for m in log["messages"] if m["event_id"] == event and m["msg"] == "process_completed")
+        join = next(r for r in after if "/queue/join" in r["url"] or "/run/predict" in r["url"])
+        if "/queue/join" in join["url"]:
+            event = next(j["event_id"] for j in log["joins"] if j["t"] >= join["start"])
+            done = next(m for m in log["messages"] if m["event_id"] == event and m["msg"] == "process_completed")
+        else:
+            done = next(m for m in log["messages"] if m["msg"] == "run" and m["sent"] >= join["start"] - 5)
         row = {
             "total": shown["shown"] - up,
             "client": join["start"] - up,

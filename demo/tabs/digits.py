@@ -46,17 +46,24 @@ SELECT_BRUSH_JS = """
   }, true);
 }
 """
-# At pen up the Sketchpad exports its canvas with canvas.toBlob, three pictures a time and again for each event
-# that reads it. Chromium encodes a toBlob PNG in the page's idle time, and while the canvas is still redrawing
-# after a stroke it has none: the first picture came 330-400 ms after pen up (bench.inside_latency), before any
-# request could leave. A small canvas is encoded here and now instead (toDataURL: the same PNG encoder, about a
-# millisecond a picture at this size); any other type or a large canvas is left to the browser.
+# At pen up the Sketchpad exports its canvas with canvas.toBlob, three pictures a time, and again for each event
+# that reads it, before the stroke's request can leave. Chromium encodes a toBlob PNG in the page's idle time, and
+# while the canvas is still redrawing after a stroke (500 ms) it has none: the first picture came 330-400 ms after
+# pen up (bench.inside_latency). From pen up until the stroke's request has left (its queue/join), a small canvas
+# is encoded here and now (toDataURL: the same PNG encoder, about a millisecond a picture at this size). After it,
+# the browser's own toBlob again: the exports Gradio makes while the answer is on its way wait for idle time, as
+# before, and do not delay it. Any other type, a large canvas, or a canvas it cannot read: the browser's own.
 ENCODE_PNG_NOW_JS = """
 () => {
   const later = HTMLCanvasElement.prototype.toBlob;
   if (later.encodesNow) return;
+  let until = 0;  // encode at once until then: from pen up until the stroke's request has left (2 s at most)
+  window.addEventListener('pointerup', () => { until = performance.now() + 2000; }, true);
+  new PerformanceObserver((list) => {
+    if (list.getEntries().some((entry) => entry.name.includes('/queue/join'))) until = 0;
+  }).observe({type: 'resource'});
   const now = function (callback, type, quality) {
-    if ((type && type !== 'image/png') || this.width * this.height > 1024 * 1024) {
+    if (performance.now() > until || (type && type !== 'image/png') || this.width * this.height > 1024 * 1024) {
       return later.call(this, callback, type, quality);
     }
     let blob;
@@ -69,9 +76,11 @@ ENCODE_PNG_NOW_JS = """
     } catch (error) {  // a canvas tainted by another origin's picture: the browser's own answer (an error)
       return later.call(this, callback, type, quality);
     }
+    now.encoded += 1;
     queueMicrotask(() => callback(blob));  // after this call returns, as toBlob calls back; not a task later
   };
   now.encodesNow = true;
+  now.encoded = 0;
   HTMLCanvasElement.prototype.toBlob = now;
 }
 """
