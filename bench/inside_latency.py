@@ -152,10 +152,11 @@ class Demo:
         shown = log["shown"][-1]
         after = [r for r in self.requests if up - 5 <= r["start"] <= shown["shown"]]
         blobs = [r for r in after if "/component_server" in r["url"]]
-        join = next(r for r in after if "/queue/join" in r["url"] or "/run/predict" in r["url"])
-        if "/queue/join" in join["url"]:
+        joins = [r for r in after if "/queue/join" in r["url"]]
+        join = joins[0] if joins else next(r for r in after if "/run/predict" in r["url"])
+        if joins:
             event = next(j["event_id"] for j in log["joins"] if j["t"] >= join["start"])
-            done = next(m for m in log["messages"] if m["event_id"] == event and m["msg"] == "process_completed")
+            done = next(m for m in log["messages"] if m.get("event_id") == event and m["msg"] == "process_completed")
         else:
             done = next(m for m in log["messages"] if m["msg"] == "run" and m["sent"] >= join["start"] - 5)
         row = {
