@@ -183,8 +183,8 @@ def report(demo: Demo) -> None:
     rows = demo.rows
     print(f"\n{demo.name}: {len(rows)} strokes, {rows[0]['pictures']} layer pictures, "
           f"{rows[0]['uploads']} pictures uploaded per stroke")  # fmt: skip
-    print("| stroke | pen up to Inside shown | client (export + upload) | export | upload | server | function "
-          "| drawing |")  # fmt: skip
+    print("| stroke | pen up to Inside shown | client: pen up to the request | of it, to the first picture out "
+          "| its upload | server | of it, function | drawing |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|")
     for i, r in enumerate(rows, 1):
         print(f"| {i} | {r['total']:.0f} ms | {r['client']:.0f} ms | {r['export']:.0f} ms | {r['upload']:.0f} ms "
