@@ -53,7 +53,7 @@ HEADER_TIMEOUT_S = 15  # a request's headers must arrive within this of the conn
 STRAY_AGE_S, STRAY_SWEEP_S = 60, 5  # Gradio's upload temp files left by a failed parse: deleted after 60 s
 # The Sketchpad's drawings between the page's upload of them and the call that reads them (one each).
 BLOB_AGE_S, BLOBS_PER_CALLER, BLOB_BYTES = 30, 8, 32 * 1024 * 1024
-MAX_BLOB_BYTES = 4 * 1024 * 1024  # the page's 420x420 canvas is at most 0.7 MB as a PNG, a drawing ~10 KB
+MAX_BLOB_BYTES = 4 * 1024 * 1024  # the page's 280x280 canvas is at most 0.3 MB as a PNG, a drawing ~5 KB
 BLOB_TYPES = ("composite", "layer", "background")
 MAX_LAYER_INDEX = 16  # the page sends layer 0 only (layers are off); any index above this is refused
 
