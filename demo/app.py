@@ -33,7 +33,7 @@ from demo.components import refuse
 from demo.guard import explain_refusals, return_memory_to_the_system
 from demo.runtime import Zoo
 from demo.strings import english, i18n, label
-from demo.tabs.digits import SELECT_BRUSH_JS, digits_tab
+from demo.tabs.digits import PAGE_JS, digits_tab
 from demo.tabs.points import points_tab
 from demo.tabs.text import text_tab
 from demo.train_text import build_train_tab
@@ -62,7 +62,7 @@ def launch_options(models_dir: str | Path = "models") -> dict:
     from demo.web import routes
 
     # js= belongs to launch() since Gradio 6 (in gr.Blocks it is deprecated)
-    return {"max_file_size": MAX_UPLOAD, "js": SELECT_BRUSH_JS, "state_session_capacity": SESSIONS, "i18n": i18n(),
+    return {"max_file_size": MAX_UPLOAD, "js": PAGE_JS, "state_session_capacity": SESSIONS, "i18n": i18n(),
             "app_kwargs": {"routes": routes(models_dir), "middleware": surface.middleware()}}  # fmt: skip
 
 
@@ -74,9 +74,10 @@ class FileCache:
       request that reads it, and on a busy server it can be answered seconds after the read;
     - an upload not read yet (it may be waiting in the queue; sketches): UNREAD_UPLOAD_S after it arrived;
     - an output image: CACHE_AGE_S after it was written (the page and gradio_client fetch it at once);
-    - kept: each open page's current sketch and upload, which a change of model re-reads (`keep`, one entry
-      per browser session, the SESSIONS most recent; API calls never send that event), and the components'
-      own files (the circles plot's first picture).
+    - kept: each open page's current upload, which a change of model re-reads (`keep`, one entry per browser
+      session, the SESSIONS most recent; API calls never send that event), and the components' own files (the
+      circles plot's first picture). A drawing needs none: the Sketchpad sends its picture again with every
+      request that reads it.
     A thread deletes what has expired every CACHE_SWEEP_S seconds, with the folder Gradio made for each file.
     """
 
@@ -88,10 +89,10 @@ class FileCache:
         self.lock = threading.Lock()
         self.uploads: set[str] = set()  # the app's uploads (start_sweeping)
 
-    def keep(self, sketch, upload, request: gr.Request) -> None:
-        """Bound with preprocess=False: `sketch` and `upload` are Gradio's payloads (file paths, not pixels).
-        Only the sketch's composite and the upload (what a change of model re-reads), if they are this app's."""
-        paths = frozenset(surface.kept_files(sketch, upload, self.uploads))
+    def keep(self, upload, request: gr.Request) -> None:
+        """Bound with preprocess=False: `upload` is Gradio's payload (a file path, not pixels), kept if it is
+        this app's upload (what a change of model re-reads)."""
+        paths = frozenset(surface.kept_files(upload, self.uploads))
         with self.lock:
             self.pinned[request.session_hash] = paths
             self.pinned.move_to_end(request.session_hash)

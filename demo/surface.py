@@ -53,7 +53,7 @@ HEADER_TIMEOUT_S = 15  # a request's headers must arrive within this of the conn
 STRAY_AGE_S, STRAY_SWEEP_S = 60, 5  # Gradio's upload temp files left by a failed parse: deleted after 60 s
 # The Sketchpad's drawings between the page's upload of them and the call that reads them (one each).
 BLOB_AGE_S, BLOBS_PER_CALLER, BLOB_BYTES = 30, 8, 32 * 1024 * 1024
-MAX_BLOB_BYTES = 4 * 1024 * 1024  # the page's 420x420 canvas is at most 0.7 MB as a PNG, a drawing ~10 KB
+MAX_BLOB_BYTES = 4 * 1024 * 1024  # the page's 280x280 canvas is at most 0.3 MB as a PNG, a drawing ~5 KB
 BLOB_TYPES = ("composite", "layer", "background")
 MAX_LAYER_INDEX = 16  # the page sends layer 0 only (layers are off); any index above this is refused
 
@@ -575,14 +575,11 @@ def _bytes_file(blob: bytes):
     return io.BytesIO(blob)
 
 
-def kept_files(sketch, upload, uploads) -> list[str]:
-    """What a page asks to keep in the cache (the keep event's raw payloads), as the paths worth keeping: the
-    sketch's composite and the upload, which a change of model re-reads, if they are this app's uploads.
-    Whatever else the payload names (layers, a background, a thousand paths) is not kept."""
-    composite = sketch.get("composite") if isinstance(sketch, dict) else None
-    kept = []
-    for file in (composite, upload):
-        path = file.get("path") if isinstance(file, dict) else None
-        if isinstance(path, str) and "\x00" not in path and os.path.abspath(path) in uploads and path not in kept:
-            kept.append(path)
-    return kept
+def kept_files(upload, uploads) -> list[str]:
+    """What a page asks to keep in the cache (the keep event's raw payload), as the paths worth keeping: the
+    upload, which a change of model re-reads, if it is this app's upload. Whatever else the payload names (a
+    thousand paths, a path with a NUL) is not kept."""
+    path = upload.get("path") if isinstance(upload, dict) else None
+    if isinstance(path, str) and "\x00" not in path and os.path.abspath(path) in uploads:
+        return [path]
+    return []

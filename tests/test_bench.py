@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def test_preprocess_benchmark_prints_its_tables():
@@ -47,3 +51,14 @@ def test_demo_benchmark_compares_with_a_noop_app():
     out = _run("bench.serving", "--requests", "2", "--startups", "1")
     assert "| demo (python -m demo) |" in out and "| no-op Gradio app, same signature |" in out
     assert "demo / no-op: start-up" in out and "demo / no-op, interleaved:" in out
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_inside_latency_benchmark_prints_its_table():
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium; .ci/run does it)")
+    out = _run("bench.inside_latency", "--strokes", "1")
+    assert "| stroke | pen up to Inside shown | client: pen up to the request |" in out
+    assert "this checkout: 1 strokes, 17 layer pictures" in out and out.count("load average") == 2

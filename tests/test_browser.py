@@ -123,6 +123,66 @@ def test_clearing_the_canvas_asks_for_a_digit_and_keeps_the_brush(page):
     )
 
 
+def test_a_stroke_is_one_request_to_the_server(page):
+    """Pen up sends one event (the answer and the Inside view together), nothing else that waits on the server."""
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if "/queue/join" in r.url or "/run/" in r.url else None)
+    page.get_by_role("button", name="Clear canvas").click()
+    page.wait_for_function("document.querySelector('button[aria-label=Brush]')?.classList.contains('highlight')",
+                           timeout=10_000)  # fmt: skip
+    page.wait_for_timeout(1500)  # the clear's own request
+    sent.clear()
+    _stroke(page, [(0.2, 0.15), (0.8, 0.15), (0.45, 0.9)], page.locator("canvas").last.bounding_box())
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=label-output-value]')?.innerText.trim() === '7'", timeout=30_000
+    )
+    page.wait_for_timeout(1500)  # anything sent late
+    assert len(sent) == 1 and "/queue/join" in sent[0], sent
+
+
+# A canvas with a 7 on it, encoded by the page's toBlob right after a pen up (a pointerup) or not: the PNG's bytes,
+# the canvas's own pixels, and how many pictures the page encoded at once (not in the browser's idle time).
+_ENCODED_CANVAS = """async ([side, penUp]) => {
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = side;
+  const c = canvas.getContext('2d');
+  c.lineWidth = side / 24; c.lineCap = 'round';
+  c.beginPath(); c.moveTo(side * 0.2, side * 0.2); c.lineTo(side * 0.8, side * 0.2); c.lineTo(side * 0.4, side * 0.9);
+  c.stroke();
+  if (penUp) window.dispatchEvent(new PointerEvent('pointerup'));
+  const toBlob = HTMLCanvasElement.prototype.toBlob, before = toBlob.encoded;
+  let called = false;
+  const blob = await new Promise((resolve) => { canvas.toBlob(resolve); called = true; });
+  const text = (bytes) => { let s = ''; for (let i = 0; i < bytes.length; i += 8192)
+    s += String.fromCharCode(...bytes.subarray(i, i + 8192)); return btoa(s); };
+  return {png: text(new Uint8Array(await blob.arrayBuffer())), type: blob.type, later: called,
+          pixels: text(new Uint8Array(c.getImageData(0, 0, side, side).data.buffer)),
+          installed: toBlob.encodesNow === true, now: toBlob.encoded - before};
+}"""
+
+
+@pytest.mark.parametrize(("side", "pen_up", "now"), [(280, True, 1), (280, False, 0), (1100, True, 0)])
+def test_the_page_encodes_a_canvas_losslessly(page, side, pen_up, now):
+    """The page's own toBlob (demo/tabs/digits.py) encodes a small canvas at once after a pen up (not in the
+    browser's idle time), else leaves it to the browser; either way a PNG of exactly the canvas's pixels, through a
+    callback as the browser's own."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    if not pen_up:
+        page.wait_for_timeout(2100)  # any pen up before has had its 2 s
+    got = page.evaluate(_ENCODED_CANVAS, [side, pen_up])
+    assert got["installed"] and got["later"] and got["type"] == "image/png"
+    assert got["now"] == now
+    png = np.asarray(Image.open(io.BytesIO(base64.b64decode(got["png"]))).convert("RGBA"))
+    pixels = np.frombuffer(base64.b64decode(got["pixels"]), np.uint8).reshape(side, side, 4)
+    assert png.shape == pixels.shape and np.array_equal(png, pixels)
+    assert pixels[..., 3].max() == 255  # the 7 is there
+
+
 def test_uploading_a_picture_gets_it_recognised(page, tmp_path):
     import numpy as np
     from PIL import Image

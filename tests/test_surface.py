@@ -74,15 +74,20 @@ class Raw:
                 return ("error", output["error"]) if "error" in output else ("complete", output["data"])
         raise AssertionError("no process_completed event")
 
-    def sketch_event(self, queue: bool = True) -> int:
+    def sketch_event(self) -> int:
         """The number of the unnamed event a change of the Sketchpad starts: the answer and the Inside view
-        (queued; its inputs: the drawing, the model, whether the Inside view is open), or the one that keeps the
-        page's files (not queued)."""
+        (queued; its inputs: the drawing, the model, whether the Inside view is open)."""
         sketch = next(c["id"] for c in self.config["components"] if c.get("type") == "imageeditor")
+        events = [dep["id"] for dep in self.config["dependencies"] if [sketch, "change"] in map(list, dep["targets"])]
+        assert len(events) == 1, f"a stroke must start one event, not {len(events)}"
+        return events[0]
+
+    def keep_event(self) -> int:
+        """The number of the unnamed event that keeps the page's upload in the cache (not queued)."""
         for dep in self.config["dependencies"]:
-            if [sketch, "change"] in [list(t) for t in dep["targets"]] and dep["queue"] is queue:
+            if any(t[1] == "upload" for t in dep["targets"]) and dep["queue"] is False:
                 return dep["id"]
-        raise AssertionError("no change event on the Sketchpad")
+        raise AssertionError("no keep event on the upload")
 
     def blob(self, kind: str, index, data: bytes, key: str = "drawing"):
         sketch = next(c["id"] for c in self.config["components"] if c.get("type") == "imageeditor")
@@ -210,17 +215,16 @@ def test_the_sketchpad_event_checks_its_drawing_before_decoding_it(raw, server, 
 
 
 def test_the_keep_event_keeps_only_this_apps_uploads(raw):
-    keep = raw.sketch_event(queue=False)
-    uploads = [raw.upload(_png(_seven((40 + i, 40))), f"k{i}.png") for i in range(5)]
-    sketch = {"composite": uploads[0], "layers": uploads[1:4], "background": None}
-    posted = raw.http.post(f"{raw.api}/run/predict", json={"data": [sketch, uploads[4]], "fn_index": keep,
+    keep = raw.keep_event()
+    uploads = [raw.upload(_png(_seven((40 + i, 40))), f"k{i}.png") for i in range(3)]
+    posted = raw.http.post(f"{raw.api}/run/predict", json={"data": [uploads[0]], "fn_index": keep,
                                                           "session_hash": "keeper"})  # fmt: skip
     assert posted.status_code == 200, posted.text
     foreign = {"path": "/etc/hostname", "meta": {"_type": "gradio.FileData"}}
-    posted = raw.http.post(f"{raw.api}/run/predict", json={"data": [None, foreign], "fn_index": keep,
+    posted = raw.http.post(f"{raw.api}/run/predict", json={"data": [foreign], "fn_index": keep,
                                                           "session_hash": "keeper"})  # fmt: skip
     assert "was not uploaded to this app" in posted.json()["error"]
-    raw.kept = [u["path"] for u in uploads]  # checked after the sweep (test_files_are_swept)
+    raw.kept = [uploads[0]["path"]]  # checked after the sweep (test_files_are_swept): the other two are gone
 
 
 # --------------------------------------------------------------------------------- 2. the drawing store

@@ -46,8 +46,52 @@ SELECT_BRUSH_JS = """
   }, true);
 }
 """
+# At pen up the Sketchpad exports its canvas with canvas.toBlob, three pictures a time, and again for each event
+# that reads it, before the stroke's request can leave. Chromium encodes a toBlob PNG in the page's idle time, and
+# while the canvas is still redrawing after a stroke (500 ms) it has none: the first picture came 330-400 ms after
+# pen up (bench.inside_latency). From pen up until the stroke's request has left (its queue/join), a small canvas
+# is encoded here and now (toDataURL: the same PNG encoder, about a millisecond a picture at this size). After it,
+# the browser's own toBlob again: the exports Gradio makes while the answer is on its way wait for idle time, as
+# before, and do not delay it. Any other type, a large canvas, or a canvas it cannot read: the browser's own.
+ENCODE_PNG_NOW_JS = """
+() => {
+  const later = HTMLCanvasElement.prototype.toBlob;
+  if (later.encodesNow) return;
+  let until = 0;  // encode at once until then: from pen up until the stroke's request has left (2 s at most)
+  window.addEventListener('pointerup', () => { until = performance.now() + 2000; }, true);
+  new PerformanceObserver((list) => {
+    if (list.getEntries().some((entry) => entry.name.includes('/queue/join'))) until = 0;
+  }).observe({type: 'resource'});
+  const now = function (callback, type, quality) {
+    if (performance.now() > until || (type && type !== 'image/png') || this.width * this.height > 1024 * 1024) {
+      return later.call(this, callback, type, quality);
+    }
+    let blob;
+    try {
+      const url = this.toDataURL('image/png');
+      const text = atob(url.slice(url.indexOf(',') + 1));
+      const bytes = new Uint8Array(text.length);
+      for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+      blob = new Blob([bytes], {type: 'image/png'});
+    } catch (error) {  // a canvas tainted by another origin's picture: the browser's own answer (an error)
+      return later.call(this, callback, type, quality);
+    }
+    now.encoded += 1;
+    queueMicrotask(() => callback(blob));  // after this call returns, as toBlob calls back; not a task later
+  };
+  now.encodesNow = true;
+  now.encoded = 0;
+  HTMLCanvasElement.prototype.toBlob = now;
+}
+"""
+PAGE_JS = f"() => {{ ({SELECT_BRUSH_JS.strip()})(); ({ENCODE_PNG_NOW_JS.strip()})(); }}"  # launch(js=...)
 
 
+# The Sketchpad's canvas (shown fitted to its box, about 350 px high on a desktop) and its pen. The page exports
+# the whole canvas as PNG several times a stroke (see ENCODE_PNG_NOW_JS), so its size is paid at every stroke:
+# 280x280 has half the pixels of 420x420 (bench.inside_latency). The canvas models find the ink and fit it to
+# 20x20 in 28x28 whatever the picture's size; the pen keeps its share of the canvas (18 px of 420 before).
+CANVAS, BRUSH = (280, 280), 12
 RECENT = 64  # Inside views kept for their cells to be picked (~0.3 MB each for cnn-bn); older ones are redrawn
 # A click on a layer's picture: the cell under the pointer (in the picture's own pixels) worked out on the server
 # (explain_pick), written right under that layer, with a marker on the cell. Redone for the same cell when the
@@ -244,8 +288,8 @@ def digits_tab(app: gr.Blocks, zoo: Zoo, file_cache) -> None:
                 with gr.Tab(label("tab.draw")):
                     sketch = GuardedSketchpad(
                         label=label("digits.sketch"), type="numpy", image_mode="RGBA",
-                        canvas_size=(420, 420), layers=False, transforms=(),
-                        brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
+                        canvas_size=CANVAS, layers=False, transforms=(),
+                        brush=gr.Brush(default_size=BRUSH, colors=["#000000"], color_mode="fixed"),
                     )  # fmt: skip
                 with gr.Tab(label("tab.upload")):
                     upload = UploadedImage(label=label("digits.image"), type="filepath", image_mode=None,
@@ -286,10 +330,11 @@ def digits_tab(app: gr.Blocks, zoo: Zoo, file_cache) -> None:
         inside_box.expand(lambda: True, None, inside_shown, api_name=False, queue=False).success(
             inside_current, [sketch, upload, model, inside_shown], inside, api_name=False)  # fmt: skip
         inside_box.collapse(lambda: False, None, inside_shown, api_name=False, queue=False)
-        # cached files expire soon after use (FileCache); an open page's current sketch and upload stay
-        for drawn_or_uploaded in (sketch.change, upload.upload):
-            drawn_or_uploaded(file_cache.keep, [sketch, upload], None, preprocess=False, queue=False,
-                              api_name=False, show_progress="hidden")  # fmt: skip
+        # cached files expire soon after use (FileCache); an open page's current upload stays. Not the sketch:
+        # every event that reads the Sketchpad makes the page export and upload the drawing again (three PNGs),
+        # so nothing of it is worth keeping, and a second event on a stroke would delay the answer.
+        upload.upload(file_cache.keep, [upload], None, preprocess=False, queue=False, api_name=False,
+                      show_progress="hidden")  # fmt: skip
         # API only: every layer as JSON (a hidden button: nothing on the page calls it)
         layers_json = gr.JSON(visible=False)
         gr.Button(visible=False).click(file_cache.reads_upload(inspect_digit), [upload, model], layers_json,
@@ -321,8 +366,8 @@ def _digit_json(inside: DigitInside) -> dict:
 def _warm_up(zoo: Zoo, model: str) -> None:
     """One sketch through the default canvas and probe models at start-up: the first run of a session pays
     one-time costs."""
-    canvas = Image.new("RGBA", (420, 420), (0, 0, 0, 0))
-    ImageDraw.Draw(canvas).line([(120, 100), (300, 100), (200, 330)], fill=(0, 0, 0, 255), width=18)
+    canvas = Image.new("RGBA", CANVAS, (0, 0, 0, 0))
+    ImageDraw.Draw(canvas).line([(80, 66), (200, 66), (133, 220)], fill=(0, 0, 0, 255), width=BRUSH)
     zoo.classify(model, np.asarray(canvas))
     with contextlib.suppress(BadRequest):  # a manifest without probes still serves
         zoo.inspect_digit(model, np.asarray(canvas))
