@@ -99,6 +99,7 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
   const status = el("p", { id: "l-status" });
   const lossCurve = el("canvas", { id: "l-loss", className: "curve" });
   const accuracyCurve = el("canvas", { id: "l-accuracy", className: "curve" });
+  for (const chart of [lossCurve, accuracyCurve]) chart.setAttribute("role", "img"); // its aria-label: the last values
   const legend = el("ul", { id: "l-legend", className: "runs-key" });
   const curvesNote = el("p", { id: "l-curves-note", className: "note" });
   const hidden = el("div", { id: "l-hidden" });
