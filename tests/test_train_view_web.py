@@ -363,6 +363,28 @@ def test_two_runs_from_the_same_start_are_drawn_side_by_side(learn_page):
     page.evaluate(f"{LEARN}.ready")
 
 
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.parametrize("model", ["hihello", "longseq", "longseq-gru"])
+def test_every_rnn_trains_with_a_training_curve_only(learn_page, model):
+    """Three epochs of each other RNN's lecture loop: a record an epoch with the batch's loss and per-character
+    accuracy, no validation values (there is no validation set), the batch-size control replaced by its note."""
+    page = learn_page
+    choose(page, model)
+    reset(page)
+    assert page.is_hidden("#l-batch") and "whole text" in page.inner_text("#l-batch-note")
+    for k in range(1, 4):
+        page.click("#l-step")
+        page.wait_for_function(f"{LEARN}.state.run.records.length === {k}", timeout=60_000)
+    records = page.evaluate(f"{LEARN}.state.run.records")
+    assert [r["x"] for r in records] == [0, 1, 2] and all(r["val"] is None for r in records)
+    assert all(0 <= r["train"]["accuracy"] <= 1 and r["train"]["loss"] > 0 for r in records)
+    assert len({r["train"]["loss"] for r in records}) == 3  # the weights moved (GRU at Adam 0.1 first climbs)
+    assert "No validation curve" in page.inner_text("#l-curves-note")
+    assert colour_pixels(page, "#l-accuracy")[0] > 20
+    reset(page)
+
+
 WIDER_THAN_SCREEN = """() => {
   const width = document.documentElement.clientWidth;
   return [...document.querySelectorAll('#learn, #learn *')].filter((e) => {
