@@ -207,6 +207,11 @@ def _every_view(page, phone: bool) -> list[str]:
             page.click("#l-step")
             page.wait_for_function(f"window.zooPage.learn.state.lines.length === {k}")
         collect()
+        page.click("#l-keep")  # run 1 kept, run 2 one step in: two runs in the legend and the curves
+        page.wait_for_function("window.zooPage.learn.state.kept !== null")
+        page.click("#l-step")
+        page.wait_for_function("window.zooPage.learn.state.run.steps.length === 1")
+        collect()
         page.fill("#l-lr", "0")
         page.click("#l-run")
         page.wait_for_function("document.getElementById('l-status').textContent.includes('\"0\"')")
@@ -217,6 +222,15 @@ def _every_view(page, phone: bool) -> list[str]:
             timeout=60_000,
         )
         collect()
+        page.select_option("#l-decay", "cosine")  # a digit model's knobs: batch size and decay in the legend
+        page.click("#l-step")
+        page.wait_for_function("window.zooPage.learn.state.run.steps.length === 1", timeout=60_000)
+        collect()
+        page.fill("#l-batch", "0")
+        page.click("#l-run")
+        page.wait_for_function("document.getElementById('l-status').textContent.includes('\"0\"')")
+        collect()
+        page.fill("#l-batch", "64")
     page.click("#tab-digits")
     return seen
 

@@ -171,10 +171,26 @@ export default {
   "learn.epochLine": ({ epoch, loss, accuracy, seconds }) =>
     `epoch ${epoch}: training loss (cross-entropy) ${loss}, validation accuracy ${accuracy}% (${seconds} s)`,
   "learn.hidden": "hidden state under each character (blue < 0 < red)",
-  "learn.curve": ({ loss }) => `loss ${loss}`,
-  "learn.curveLabel": "the loss after each step",
+  "learn.batch": "batch size",
+  "learn.batchText": "the whole text each step (the lecture's loop)",
+  "learn.keep": "Keep as run 1, train another",
+  "learn.kept": "Run 1 is kept. Change the knobs and run again: run 2 starts from the same weights, data order and dropout masks.",
+  "learn.runLabel": ({ n }) => `run ${n}`,
+  "learn.knobsDigits": ({ optimizer, lr, decay, batch, epochs }) =>
+    `${optimizer}, learning rate ${lr}, decay: ${decay}, batch ${batch}, ${epochs} epochs`,
+  "learn.knobsText": ({ optimizer, lr, decay, epochs }) => `${optimizer}, learning rate ${lr}, decay: ${decay}, ${epochs} epochs`,
+  "learn.lossAxis": "loss (cross-entropy)",
+  "learn.accuracyAxis": "accuracy",
+  "learn.epochAxis": "epoch",
+  "learn.trainingLine": "training",
+  "learn.validationLine": "validation",
+  "learn.curvesDigits":
+    "Solid: training (each epoch's 3,500 digits, every batch measured before its step). Dashed: the 500 validation digits after each epoch. Faint: each step's batch loss.",
+  "learn.curvesText":
+    "Solid: the training text, one step an epoch (accuracy: the share of characters predicted right, before the step). No validation curve: the lecture trains on its one text and keeps nothing aside to validate on.",
   "learn.badLr": ({ value }) => `The learning rate must be a number above 0 and at most 10; got "${value}".`,
   "learn.badEpochs": ({ max, value }) => `Epochs must be a whole number from 1 to ${max}; got "${value}".`,
+  "learn.badBatch": ({ max, value }) => `The batch size must be a whole number from 1 to ${max}; got "${value}".`,
   "learn.missing": ({ file, status }) => `${file} is listed in the manifest but could not be fetched (HTTP ${status}).`,
   "learn.altered": ({ file }) => `${file} does not match the sha256 in the manifest: altered or corrupted; refusing to use it.`,
   // ---------------------------------------------------------------- Inside view: layers

@@ -172,10 +172,26 @@ export default {
   "learn.epochLine": ({ epoch, loss, accuracy, seconds }) =>
     `에포크 ${epoch}: 학습 손실(교차 엔트로피) ${loss}, 검증 정확도 ${accuracy}% (${seconds}초)`,
   "learn.hidden": "각 문자 아래의 은닉 상태 (파랑 < 0 < 빨강)",
-  "learn.curve": ({ loss }) => `손실 ${loss}`,
-  "learn.curveLabel": "스텝마다의 손실",
+  "learn.batch": "배치 크기",
+  "learn.batchText": "스텝마다 데이터 전체 (강의의 학습 루프)",
+  "learn.keep": "학습 1로 남기고 다시 학습",
+  "learn.kept": "학습 1을 남겼습니다. 설정을 바꾸고 다시 실행하세요: 학습 2는 같은 가중치, 같은 데이터 순서, 같은 드롭아웃 마스크에서 시작합니다.",
+  "learn.runLabel": ({ n }) => `학습 ${n}`,
+  "learn.knobsDigits": ({ optimizer, lr, decay, batch, epochs }) =>
+    `${optimizer}, 학습률 ${lr}, 학습률 감소: ${decay}, 배치 ${batch}, 에포크 ${epochs}번`,
+  "learn.knobsText": ({ optimizer, lr, decay, epochs }) => `${optimizer}, 학습률 ${lr}, 학습률 감소: ${decay}, 에포크 ${epochs}번`,
+  "learn.lossAxis": "손실 (교차 엔트로피)",
+  "learn.accuracyAxis": "정확도",
+  "learn.epochAxis": "에포크",
+  "learn.trainingLine": "학습",
+  "learn.validationLine": "검증",
+  "learn.curvesDigits":
+    "실선: 학습 (에포크마다 숫자 3,500개, 배치마다 스텝 전에 잰 값). 점선: 에포크가 끝날 때마다 검증 숫자 500개. 옅은 선: 스텝마다 배치의 손실.",
+  "learn.curvesText":
+    "실선: 학습 데이터, 에포크마다 스텝 하나 (정확도: 스텝 전에 바르게 예측한 문자의 비율). 검증 곡선은 없습니다: 강의는 문장 하나로 학습하고 검증용으로 따로 떼어 둔 데이터가 없습니다.",
   "learn.badLr": ({ value }) => `학습률은 0보다 크고 10 이하인 수여야 합니다. 입력: "${value}".`,
   "learn.badEpochs": ({ max, value }) => `에포크는 1부터 ${max}까지의 정수여야 합니다. 입력: "${value}".`,
+  "learn.badBatch": ({ max, value }) => `배치 크기는 1부터 ${max}까지의 정수여야 합니다. 입력: "${value}".`,
   "learn.missing": ({ file, status }) => `${file}은(는) 매니페스트에 있지만 받지 못했습니다 (HTTP ${status}).`,
   "learn.altered": ({ file }) => `${file}이(가) 매니페스트의 sha256과 맞지 않습니다: 바뀌었거나 손상된 파일이라 쓰지 않습니다.`,
   // ---------------------------------------------------------------- 신경망 속: 층

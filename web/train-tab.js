@@ -12,7 +12,7 @@ const UNIT_GRID = 32; // of each hidden unit's map
 const FRAME_MS = 30; // training time per animation frame
 const OUTER = [234, 88, 12]; // class 0, the outer circle (orange)
 const INNER = [37, 99, 235]; // class 1, the inner circle (blue)
-const RUN_COLOURS = ["#111827", "#a21caf"];
+export const RUN_COLOURS = ["#111827", "#a21caf"]; // run A (or 1), run B (or 2): also the Train models tab's
 const $ = (id) => document.getElementById(id);
 
 export function setUpTraining(zoo) {
@@ -324,7 +324,7 @@ function dots(ctx, part, size, heldOut) {
   });
 }
 
-function fmt(x) {
+export function fmt(x) {
   if (!Number.isFinite(x)) return String(x);
   return Math.abs(x) >= 0.01 || x === 0 ? String(Number(x.toPrecision(3))) : x.toExponential(1);
 }
