@@ -1,13 +1,14 @@
 // train-view.js: the lecture models trained live in the page by their training-step files (train-models.js):
 // the RNNs print the lecture's own lines epoch by epoch, cnn-small trains on mnist-5k's 3,500 training digits
 // and is measured on its 500 validation digits after each epoch. Knobs: optimiser, learning rate, epochs;
-// run / pause, one step, reset; the loss curve; under the sentence, the hidden state of each character as the
-// RNN learns it. Steps run a few at a time between frames, so the page answers while it trains. Every word is
-// t("learn.*") (web/i18n-<lang>.js) and is written again on a language switch (relabel); the lecture's printed
-// lines stay as the lecture's code prints them.
+// run / pause, one step, reset; the loss curve; the Inside panel (train-inside.js: every layer from the live
+// weights, a digit's maps and kernels or the RNN's hidden states under the sentence). Steps run a few at a time
+// between frames, so the page answers while it trains. Every word is t("learn.*") (web/i18n-<lang>.js) and is
+// written again on a language switch (relabel); the lecture's printed lines stay as the lecture's code prints them.
 import { ort } from "./zoo.js";
 import { StepTrainer, drawMasks, readDigits, rng, shuffled } from "./train-models.js";
 import { modelName, t } from "./i18n.js";
+import { trainInside } from "./train-inside.js";
 
 const MAX_EPOCHS = { text: 500, digits: 20 };
 const FRAME_MS = 30; // steps run until this much time has passed, then the page draws and answers
@@ -38,33 +39,6 @@ export function indicesOf(entry, key) {
   return entry.batch[key].map((row) => Array.from(row, (c) => entry.vocab.indexOf(c)));
 }
 
-/** A plain RNN's hidden states (tanh, 1 or more layers) for one sequence, from the live weights: [layer][t][unit]. */
-export function rnnStates(params, indices, layers) {
-  const states = [];
-  let inputs = indices.map((i) => { const v = new Float32Array(params["rnn.weight_ih_l0"].dims[1]); v[i] = 1; return v; });
-  for (let l = 0; l < layers; l++) {
-    const wih = params[`rnn.weight_ih_l${l}`], whh = params[`rnn.weight_hh_l${l}`];
-    const bih = params[`rnn.bias_ih_l${l}`].data, bhh = params[`rnn.bias_hh_l${l}`].data;
-    const [units, width] = wih.dims.map(Number);
-    let h = new Float32Array(units);
-    const out = [];
-    for (const x of inputs) {
-      const next = new Float32Array(units);
-      for (let u = 0; u < units; u++) {
-        let s = bih[u] + bhh[u];
-        for (let k = 0; k < width; k++) s += wih.data[u * width + k] * x[k];
-        for (let k = 0; k < units; k++) s += whh.data[u * units + k] * h[k];
-        next[u] = Math.tanh(s);
-      }
-      h = next;
-      out.push(next);
-    }
-    states.push(out);
-    inputs = out;
-  }
-  return states;
-}
-
 export function setUpModelTraining(zoo, root = document.getElementById("learn")) {
   const entries = zoo.entries.filter((e) => e.kind === "train");
   const models = [...new Set(entries.map((e) => e.model))];
@@ -88,13 +62,12 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
   const lecture = el("button", { id: "l-lecture" });
   const status = el("p", { id: "l-status" });
   const curve = el("canvas", { id: "l-curve", width: 480, height: 160 });
-  const hidden = el("div", { id: "l-hidden" });
   const log = el("pre", { id: "l-log", style: "max-height: 18em; overflow-y: auto; font-size: 12px" });
   const intro = el("p");
   const [modelWords, modelLabel] = label(model), [optimizerWords, optimizerLabel] = label(optimizer);
   const [lrWords, lrLabel] = label(lr), [epochsWords, epochsLabel] = label(epochs);
   root.append(intro, el("div", { className: "controls" }, modelLabel, optimizerLabel, lrLabel, epochsLabel, run, step, reset, lecture),
-    status, curve, hidden, log);
+    status, curve, log);
 
   let said = () => ""; // the status line's words, written again when the language changes
   const say = (words) => { said = words; status.textContent = words(); };
@@ -114,12 +87,14 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
     status.textContent = said();
     curve.setAttribute("aria-label", t("learn.curveLabel"));
     if (state.printed) log.textContent = state.printed.map((line) => `${line()}\n`).join("");
-    if (state.lines.length && state.entry?.task === "text") showHidden(state.entry);
+    inside.relabel();
     draw();
   }
 
   const state = view.state;
   let digits = null;
+  const inside = trainInside(zoo, root, () => ({ entry: state.entry, trainer: state.trainer, digits }));
+  view.inside = inside;
   const entryOf = () => zoo.byName.get(`${model.value}-train-${optimizer.value}`);
 
   function setLecture() {
@@ -167,7 +142,6 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
     root.dataset.epoch = "0";
     root.dataset.done = "false";
     log.textContent = "";
-    hidden.replaceChildren();
     draw();
   }
 
@@ -209,7 +183,6 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
     state.losses.push(loss);
     state.curve.push(loss);
     state.epoch += 1;
-    showHidden(entry);
   }
 
   function batchOf(part, indices) {
@@ -277,6 +250,7 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
   }
 
   function draw() {
+    inside.refresh(); // redrawn when due, between two steps
     const ctx = curve.getContext("2d");
     ctx.clearRect(0, 0, curve.width, curve.height);
     const losses = state.curve ?? [];
@@ -292,25 +266,6 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
     ctx.stroke();
     ctx.fillStyle = "#444";
     ctx.fillText(t("learn.curve", { loss: losses.at(-1).toFixed(4) }), 8, 12);
-  }
-
-  function showHidden(entry) {
-    const p = state.trainer.params;
-    if (!p["rnn.weight_ih_l0"] || p["rnn.weight_ir_l0"] || entry.batch.x.length > 1) { hidden.replaceChildren(); return; }
-    const layers = Object.keys(p).filter((k) => k.startsWith("rnn.weight_ih_l")).length;
-    const indices = indicesOf(entry, "x")[0];
-    const states = rnnStates(p, indices, layers);
-    const table = el("table", { className: "hidden-states", title: t("learn.hidden") });
-    const head = el("tr", {}, el("th"), ...indices.map((i) => el("th", { textContent: entry.vocab[i] === " " ? "␣" : entry.vocab[i] })));
-    table.append(head);
-    states.at(-1)[0].forEach((_, u) => {
-      table.append(el("tr", {}, el("th", { textContent: String(u) }), ...states.at(-1).map((h) => {
-        const v = h[u];
-        const color = v >= 0 ? `rgba(214, 39, 40, ${Math.abs(v)})` : `rgba(31, 119, 180, ${Math.abs(v)})`;
-        return el("td", { style: `background: ${color}; width: 14px; height: 10px`, title: v.toFixed(3) });
-      })));
-    });
-    hidden.replaceChildren(el("small", { textContent: t("learn.hidden") }), table);
   }
 
   run.addEventListener("click", () => play());
