@@ -136,6 +136,14 @@ def test_cnn_smalls_maps_and_kernels_follow_the_steps_and_a_drawn_digit(learn_pa
     assert page.evaluate("document.getElementById('l-kernels').toDataURL()") != kernels
     assert page.locator("#l-inside-digits figure.layer[data-layer='conv1']").count() == 1
     assert page.inner_text("#l-kernels-caption").startswith("conv1's 10 kernels (5×5) after 3 steps")
+    # the next validation digit
+    page.click("#l-next")
+    page.wait_for_function("document.getElementById('l-inside-status').textContent.startsWith('validation digit 1 ')")
+    from export import train_graphs as tg
+
+    entry = next(e for e in zoo_manifest.load(MODELS) if e["name"] == "cnn-small-train-adam")
+    second = tg.read_digits(entry["training"], MODELS)["val_images"][1].astype(np.float32) / 255
+    assert np.allclose(shown(page)["x"][0, 0], second, rtol=0, atol=1e-7)
     # a 1 drawn on the pad: the canvas model's frame of it goes through the network
     box = page.locator("#l-pad").bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.15)
@@ -174,15 +182,16 @@ SECONDS = re.compile(r"\(([\d.]+) s\)$")
 
 
 def test_what_the_panel_costs_a_cnn_small_epoch(learn_page):
-    """One epoch of cnn-small with the panel closed, then open: printed (the machine may be shared; the ratio is
-    what is compared), and held to at most 1.5x."""
+    """One epoch of cnn-small with the panel closed, open, closed again: printed (the machine is shared, so the
+    epochs' seconds move with its load). Held: the panel redraws during the epoch, and its own work (the inside
+    file's runs and the drawing, timed in the page) is at most a tenth of the epoch's time."""
     from zoo.machine import describe
 
     page = learn_page
     page.select_option("#l-model", "cnn-small")
     page.wait_for_function("window.zooPage.learn.state.entry?.model === 'cnn-small'")
     page.fill("#l-epochs", "1")
-    seconds = {}
+    seconds, work = {}, {}
     for panel in ("closed", "open", "closed again"):
         page.click("#l-reset")
         page.evaluate(f"document.getElementById('l-inside').open = {'false' if 'closed' in panel else 'true'}")
@@ -192,11 +201,11 @@ def test_what_the_panel_costs_a_cnn_small_epoch(learn_page):
         line = page.evaluate("window.zooPage.learn.state.lines.at(-1)")
         log = page.evaluate(f"window.zooPage.learn.inside.log.slice({redraws})")
         seconds[panel] = float(SECONDS.search(line).group(1))
-        runs = [r["runMs"] for r in log] or [0]
-        paints = [r["paintMs"] for r in log] or [0]
-        print(f"\ncnn-small, 1 epoch (55 steps), panel {panel}: {seconds[panel]:.1f} s, {len(log)} redraws, "
-              f"run {np.median(runs):.1f} ms, paint {np.median(paints):.1f} ms (medians)")  # fmt: skip
+        work[panel] = (len(log), sum(r["runMs"] + r["paintMs"] for r in log) / 1000)
+        runs, paints = [r["runMs"] for r in log] or [0], [r["paintMs"] for r in log] or [0]
+        print(f"\ncnn-small, 1 epoch (55 steps), panel {panel}: {seconds[panel]:.1f} s, {len(log)} redraws taking "
+              f"{work[panel][1]:.3f} s (run {np.median(runs):.1f} ms, paint {np.median(paints):.1f} ms, medians)")  # fmt: skip
     page.evaluate("document.getElementById('l-inside').open = true")
-    closed = min(seconds["closed"], seconds["closed again"])
-    print(f"ratio open / closed: {seconds['open'] / closed:.2f}  ({describe()})")
-    assert seconds["open"] <= 1.5 * closed
+    print(f"open / closed: {seconds['open'] / min(seconds['closed'], seconds['closed again']):.2f}  ({describe()})")
+    assert work["closed"][0] == work["closed again"][0] == 0  # closed, it runs nothing
+    assert work["open"][0] >= 3 and work["open"][1] <= 0.1 * seconds["open"]

@@ -141,6 +141,7 @@ export function trainInside(zoo, root, live) {
   function refresh() {
     const now = live();
     if (!now.entry || !now.trainer) return;
+    now.trainer.queue = exclusive; // the trainer's runs queue with every other run of the page (this panel's too)
     if (now.trainer !== trainer || now.trainer.steps < (shown?.steps ?? 0)) due = true; // another model, or a reset
     const wait = REFRESH_MS - (performance.now() - last);
     if (!due && wait > 0) {
@@ -165,7 +166,6 @@ export function trainInside(zoo, root, live) {
     busy = true;
     due = false;
     trainer = current;
-    trainer.queue = exclusive; // from now on the trainer's runs queue with this file's (and every other) run
     const weights = { ...trainer.params }; // this moment's tensors: each step returns new ones
     const steps = trainer.steps;
     const chars = isDigits ? null : sentenceOf(entry);
