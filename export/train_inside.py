@@ -218,9 +218,10 @@ def committed_weights(entry: dict, models_dir: Path) -> dict[str, np.ndarray]:
     return {n: p.detach().numpy().copy() for n, p in model.named_parameters()}
 
 
-def check_inside(entry: dict, models_dir: Path) -> tuple[float, int]:
+def check_inside(entry: dict, models_dir: Path) -> tuple[float, float, int]:
     """The entry's file against PyTorch's hooks (export.probe.reference) from the start and the committed
-    weights: (the largest difference, the outputs compared). VerificationError naming what differs."""
+    weights: (the largest difference, the largest difference / max |PyTorch output|, the outputs compared).
+    VerificationError naming what differs."""
     import onnxruntime as ort
 
     from export import train_graphs as tg
@@ -236,7 +237,7 @@ def check_inside(entry: dict, models_dir: Path) -> tuple[float, int]:
     if [layer.as_json() for layer in layers] != entry["layers"]:
         raise ValuesMismatch(f"{entry['name']}: the manifest's layers are not {entry['model']}'s probe layers")
     rule = Tolerance(FLOAT_ATOL)
-    worst, compared = 0.0, 0
+    worst, worst_rel, compared = 0.0, 0.0, 0
     weight_sets = [("the start weights", tg.read_start(entry["weights"], models_dir)),
                    ("the committed run's weights", committed_weights(entry, models_dir))]  # fmt: skip
     for which, weights in weight_sets:
@@ -256,7 +257,8 @@ def check_inside(entry: dict, models_dir: Path) -> tuple[float, int]:
                 if broken:
                     raise ValuesMismatch(f"{broken} (on {described}, with {which}; PyTorch's forward hooks)")
                 worst, compared = max(worst, diff), compared + 1
-    return worst, compared
+                worst_rel = max(worst_rel, diff / max(float(np.abs(want[name]).max()), 1e-12))
+    return worst, worst_rel, compared
 
 
 def check_insides(entries: dict[str, dict], models_dir: Path) -> tuple[list, list]:
@@ -269,13 +271,13 @@ def check_insides(entries: dict[str, dict], models_dir: Path) -> tuple[list, lis
             continue
         started = time.perf_counter()
         try:
-            worst, compared = check_inside(entry, models_dir)
+            worst, worst_rel, compared = check_inside(entry, models_dir)
         except (VerificationError, onnx.checker.ValidationError) as error:
             failures.append(
                 error if isinstance(error, VerificationError) else VerificationError(f"{entry['name']}: {error}")
             )
             continue
-        rows.append(Row(entry["name"], "train-inside", max_abs=worst,
+        rows.append(Row(entry["name"], "train-inside", max_abs=worst, max_rel=worst_rel,
                         agreement=f"every layer = PyTorch's hooks, start and committed weights ({compared} outputs, "
                                   f"{time.perf_counter() - started:.1f} s)",
                         size_kb=entry["bytes"] / 1024, checks=compared))  # fmt: skip
