@@ -173,6 +173,9 @@ def test_nothing_is_wider_than_a_360_px_phone(browser, demo_url):  # noqa: F811
         assert wide == [], f"{model}: wider than the 360 px screen: {wide}"
         scroll = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         assert scroll[0] <= scroll[1] == 360
+        folder = ROOT / "test-artifacts"
+        folder.mkdir(exist_ok=True)
+        page.locator("#l-inside").screenshot(path=str(folder / f"screenshot-train-inside-{model}-360.png"))
     assert "⟦" not in page.inner_text("#l-inside")  # every word translated
     assert aborted == []
     context.close()
