@@ -96,6 +96,8 @@ def _accuracy(entry: dict) -> str:
     m = entry["metrics"]
     if entry["kind"] == "train":
         return f"one training step, {entry['optimizer']} (proven against torch.optim)"
+    if entry["kind"] == "train-inside":
+        return "every layer from the weights given (proven against PyTorch's hooks)"
     if entry["task"] == "text":
         return f"next-char {m['next_char_accuracy']:.1%}; generation reproduces text: {m['generation_matches']}"
     if entry["kind"] in ("canvas", "probe", "replay"):

@@ -493,7 +493,10 @@ def _io(proto: onnx.ModelProto) -> tuple[dict, dict]:
 
 
 def export_training(out: Path, names: list[str] | None = None, kinds: list[str] | None = None) -> list[dict]:
-    """Write every training file, start file and the digits file into `out`; returns the manifest entries."""
+    """Write every training file, start file, inside file and the digits file into `out`; returns the manifest
+    entries."""
+    from export.train_inside import inside_entry
+
     out = Path(out)
     entries = []
     digits = None
@@ -537,11 +540,13 @@ def export_training(out: Path, names: list[str] | None = None, kinds: list[str] 
                                   for n, m in dropout_modules(build_model(name))}  # fmt: skip
             entries.append(entry)
             print(f"{entry['name']:<26} train {entry['bytes'] / 1024:>8.1f} KB  -> {path}")
+        entries.append(inside_entry(name, out, start))  # every layer from the live weights (export/train_inside.py)
     return entries
 
 
 def publish_training(out: Path) -> list[dict]:
-    """`python -m export train`: write the training files and replace the manifest's "train" entries with them
+    """`python -m export train`: write the training files and replace the manifest's "train" and "train-inside"
+    entries with them
     (every other entry kept as it is; running it again writes the same files and the same manifest)."""
     from export.card import publish
     from zoo import manifest as zoo_manifest
@@ -549,5 +554,5 @@ def publish_training(out: Path) -> list[dict]:
     out = Path(out)
     manifest = zoo_manifest.load(out)
     entries = export_training(out)
-    publish([e for e in manifest if e["kind"] != "train"] + entries, out)
+    publish([e for e in manifest if e["kind"] not in ("train", "train-inside")] + entries, out)
     return entries

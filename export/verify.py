@@ -598,7 +598,7 @@ def check_all(models_dir: Path, canvas_digits: int = CANVAS_DIGITS) -> tuple[lis
     rows, failures, failed = [], [], set()
     errors = (VerificationError, onnx.checker.ValidationError, onnx.shape_inference.InferenceError)
     for entry in entries.values():
-        if entry["kind"] in ("canvas", "probe", "replay", "train"):
+        if entry["kind"] in ("canvas", "probe", "replay", "train", "train-inside"):
             continue
         try:
             rows.append(verify_entry(entry, models_dir, entries))
@@ -637,6 +637,10 @@ def check_all(models_dir: Path, canvas_digits: int = CANVAS_DIGITS) -> tuple[lis
 
     train_rows, train_failures = check_training(entries, models_dir)
     rows, failures = rows + train_rows, failures + train_failures
+    from export.train_inside import check_insides  # every layer from live weights against PyTorch (train_inside.py)
+
+    inside_rows, inside_failures = check_insides(entries, models_dir)
+    rows, failures = rows + inside_rows, failures + inside_failures
     for entry in entries.values():  # the test data every other runtime is checked with, here too
         if entry.get("test_data") and entry["name"] not in failed | unproven:
             try:

@@ -92,8 +92,9 @@ def test_a_tampered_training_file_fails(tmp_path):
 
 def test_the_export_is_deterministic(tmp_path):
     """python -m export train writes the same bytes again: running it twice leaves the manifest as it was."""
-    (entry,) = tg.export_training(tmp_path, ["hihello"], ["sgd"])
+    entry, inside = tg.export_training(tmp_path, ["hihello"], ["sgd"])
     assert entry["sha256"] == train_entries()["hihello-train-sgd"]["sha256"]
+    assert inside == next(e for e in zoo_manifest.load(MODELS) if e["name"] == "hihello-train-inside")
     assert entry["weights"]["sha256"] == train_entries()["hihello-train-sgd"]["weights"]["sha256"]
 
 

@@ -170,7 +170,6 @@ export default {
   "learn.done": ({ epochs }) => `Done: ${epochs} epochs.`,
   "learn.epochLine": ({ epoch, loss, accuracy, seconds }) =>
     `epoch ${epoch}: training loss (cross-entropy) ${loss}, validation accuracy ${accuracy}% (${seconds} s)`,
-  "learn.hidden": "hidden state under each character (blue < 0 < red)",
   "learn.batch": "batch size",
   "learn.batchText": "the whole text each step (the lecture's loop)",
   "learn.keep": "Keep as run 1, train another",
@@ -193,6 +192,18 @@ export default {
   "learn.badBatch": ({ max, value }) => `The batch size must be a whole number from 1 to ${max}; got "${value}".`,
   "learn.missing": ({ file, status }) => `${file} is listed in the manifest but could not be fetched (HTTP ${status}).`,
   "learn.altered": ({ file }) => `${file} does not match the sha256 in the manifest: altered or corrupted; refusing to use it.`,
+  // ---------------------------------------------------------------- Train models: inside, live (train-inside.js)
+  "live.title": "Inside the network as it learns: every layer from the weights being trained",
+  "live.hintDigits": "Every layer's maps for this digit and the first layer's kernels, computed from the weights of this run and redrawn as it trains. Draw your own digit on the pad, or take the next validation digit.",
+  "live.hintText": "Every layer's hidden state under the sentence, computed from the weights of this run and redrawn as it learns the sentence.",
+  "live.pad": "Draw a digit",
+  "live.next": "Next validation digit",
+  "live.clear": "Clear",
+  "live.validationDigit": ({ index, label }) => `validation digit ${index} (a ${label})`,
+  "live.drawn": "your digit",
+  "live.noInk": "no ink: the empty frame",
+  "live.after": ({ steps, file }) => `the weights after ${steps} steps, through ${file}`,
+  "live.kernels": ({ layer, C, k, max, steps }) => `${layer}'s ${C} kernels (${k}×${k}) after ${steps} steps (red positive, blue negative, |max| ${max})`,
   // ---------------------------------------------------------------- Inside view: layers
   "op.Input": "input",
   "op.Conv2d": "convolution",

@@ -171,7 +171,6 @@ export default {
   "learn.done": ({ epochs }) => `끝: 에포크 ${epochs}번.`,
   "learn.epochLine": ({ epoch, loss, accuracy, seconds }) =>
     `에포크 ${epoch}: 학습 손실(교차 엔트로피) ${loss}, 검증 정확도 ${accuracy}% (${seconds}초)`,
-  "learn.hidden": "각 문자 아래의 은닉 상태 (파랑 < 0 < 빨강)",
   "learn.batch": "배치 크기",
   "learn.batchText": "스텝마다 데이터 전체 (강의의 학습 루프)",
   "learn.keep": "학습 1로 남기고 다시 학습",
@@ -194,6 +193,18 @@ export default {
   "learn.badBatch": ({ max, value }) => `배치 크기는 1부터 ${max}까지의 정수여야 합니다. 입력: "${value}".`,
   "learn.missing": ({ file, status }) => `${file}은(는) 매니페스트에 있지만 받지 못했습니다 (HTTP ${status}).`,
   "learn.altered": ({ file }) => `${file}이(가) 매니페스트의 sha256과 맞지 않습니다: 바뀌었거나 손상된 파일이라 쓰지 않습니다.`,
+  // ---------------------------------------------------------------- 모델 학습: 학습 중인 신경망 속 (train-inside.js)
+  "live.title": "학습하는 신경망의 속: 학습 중인 가중치로 계산한 모든 층",
+  "live.hintDigits": "이 숫자에 대한 각 층의 출력과 첫 층의 커널을 이번 학습의 가중치로 계산해, 학습하는 동안 다시 그립니다. 패드에 숫자를 직접 그리거나 다음 검증 숫자를 고르세요.",
+  "live.hintText": "문장 아래에 각 층의 은닉 상태를 이번 학습의 가중치로 계산해, 문장을 배우는 동안 다시 그립니다.",
+  "live.pad": "숫자를 그리세요",
+  "live.next": "다음 검증 숫자",
+  "live.clear": "지우기",
+  "live.validationDigit": ({ index, label }) => `검증 숫자 ${index} (${label})`,
+  "live.drawn": "직접 그린 숫자",
+  "live.noInk": "잉크 없음: 빈 프레임",
+  "live.after": ({ steps, file }) => `스텝 ${steps}번 뒤의 가중치, ${file}로 계산`,
+  "live.kernels": ({ layer, C, k, max, steps }) => `스텝 ${steps}번 뒤 ${layer}의 커널 ${C}개 (${k}×${k}, 빨강 양수, 파랑 음수, |최댓값| ${max})`,
   // ---------------------------------------------------------------- 신경망 속: 층
   "op.Input": "입력",
   "op.Conv2d": "합성곱",

@@ -88,26 +88,7 @@ export function replaySlider(zoo, root, onChange) {
     const first = probe.layers.find((l) => l.op === "Conv2d");
     const name = first?.params?.weight;
     if (!name) return;
-    const { data, shape } = replay.tensor(at, name); // [C_out, C_in, k, k]
-    const [C, , k] = shape;
-    const cols = Math.min(C, 16), rows = Math.ceil(C / cols), cell = k + 1;
-    kernels.width = cols * cell - 1;
-    kernels.height = rows * cell - 1;
-    kernels.style.width = `${Math.min(360, (cols * cell - 1) * (k <= 3 ? 8 : 10))}px`;
-    const pixels = new ImageData(kernels.width, kernels.height);
-    pixels.data.fill(255);
-    let max = 0;
-    for (const v of data) max = Math.max(max, Math.abs(v));
-    for (let c = 0; c < C; c++) {
-      const ox = (c % cols) * cell, oy = Math.floor(c / cols) * cell;
-      for (let y = 0; y < k; y++) for (let x = 0; x < k; x++) {
-        const t = data[c * k * k + y * k + x] / (max || 1);
-        const o = 4 * ((oy + y) * kernels.width + ox + x);
-        const [r, g, b] = t >= 0 ? [255, 255 * (1 - t), 255 * (1 - t)] : [255 * (1 + t), 255 * (1 + t), 255];
-        pixels.data[o] = r; pixels.data[o + 1] = g; pixels.data[o + 2] = b;
-      }
-    }
-    kernels.getContext("2d").putImageData(pixels, 0, 0);
+    const { C, k, max } = paintKernels(kernels, replay.tensor(at, name));
     kernelCaption.textContent = t("replay.kernels", { layer: first.name, C, k, at, max: max.toFixed(2) });
   }
 
@@ -135,6 +116,31 @@ export function replaySlider(zoo, root, onChange) {
     get model() { return model; },
     setEpoch,
   };
+}
+
+/** A first convolution's kernels ({data, shape [C_out, 1, k, k]}: one input channel, the frame) on `canvas`, 16 a row,
+ * red positive, blue negative, full colour at the largest |weight|; returns {C, k, max}. */
+export function paintKernels(canvas, { data, shape }) {
+  const [C, , k] = shape;
+  const cols = Math.min(C, 16), rows = Math.ceil(C / cols), cell = k + 1;
+  canvas.width = cols * cell - 1;
+  canvas.height = rows * cell - 1;
+  canvas.style.width = `${Math.min(360, (cols * cell - 1) * (k <= 3 ? 8 : 10))}px`;
+  const pixels = new ImageData(canvas.width, canvas.height);
+  pixels.data.fill(255);
+  let max = 0;
+  for (const v of data) max = Math.max(max, Math.abs(v));
+  for (let c = 0; c < C; c++) {
+    const ox = (c % cols) * cell, oy = Math.floor(c / cols) * cell;
+    for (let y = 0; y < k; y++) for (let x = 0; x < k; x++) {
+      const t = data[c * k * k + y * k + x] / (max || 1);
+      const o = 4 * ((oy + y) * canvas.width + ox + x);
+      const [r, g, b] = t >= 0 ? [255, 255 * (1 - t), 255 * (1 - t)] : [255 * (1 + t), 255 * (1 + t), 255];
+      pixels.data[o] = r; pixels.data[o + 1] = g; pixels.data[o + 2] = b;
+    }
+  }
+  canvas.getContext("2d").putImageData(pixels, 0, 0);
+  return { C, k, max };
 }
 
 function drawCurves(canvas, history, at) {

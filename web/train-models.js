@@ -75,6 +75,9 @@ export class StepTrainer {
     this.session = session;
     this.entry = entry;
     this.start = start;
+    // how a run enters the runtime: the page queues it behind every other run of onnxruntime-web's one
+    // WebAssembly instance (zoo.js `exclusive`), so that its Inside view can run between two steps
+    this.queue = (task) => task();
     this.reset();
   }
 
@@ -105,7 +108,7 @@ export class StepTrainer {
       ...Object.fromEntries(Object.entries(masks).map(([k, m]) => [k, tensor(m, "float32")])),
       ...this.hyper(hyper),
     };
-    const out = await this.session.run(feeds);
+    const out = await this.queue(() => this.session.run(feeds));
     if (update) {
       for (const k of Object.keys(this.params)) this.params[k] = out[`new.${k}`];
       for (const k of Object.keys(this.state)) this.state[k] = out[`new.${k}`];

@@ -1,17 +1,18 @@
-// train-view.js: the lecture models trained live in the page by their training-step files (train-models.js):
-// the RNNs print the lecture's own lines epoch by epoch, the digit models train on mnist-5k's 3,500 training
-// digits and are measured on its 500 validation digits after each epoch. Knobs: optimiser, learning rate and its
-// decay (train.js's learningRateAt, fed to the step file's `lr` at every step), batch size (digits), epochs;
-// run / pause, one step, reset; a run kept as run 1 beside a second one from the same start; loss and accuracy
-// curves per epoch (train-curves.js); under the sentence, the hidden state of each character as the RNN learns
-// it. Steps run a few at a time between frames, so the page answers while it trains. Every word is
-// t("learn.*") (web/i18n-<lang>.js) and is written again on a language switch (relabel); the lecture's printed
-// lines stay as the lecture's code prints them.
+// train-view.js: the lecture models trained live in the page by their training-step files (train-models.js): the
+// RNNs print the lecture's own lines epoch by epoch, the digit models train on mnist-5k's 3,500 training digits
+// and are measured on its 500 validation digits after each epoch. Knobs: optimiser, learning rate and its decay
+// (train.js's learningRateAt, fed to the step file's `lr` at every step), batch size (digits), epochs; run /
+// pause, one step, reset; a run kept as run 1 beside a second one from the same start; loss and accuracy curves
+// per epoch (train-curves.js); the Inside panel (train-inside.js: every layer from the live weights, a digit's
+// maps and kernels or the RNN's hidden states under the sentence). Steps run a few at a time between frames, so
+// the page answers while it trains. Every word is t("learn.*") (web/i18n-<lang>.js) and is written again on a
+// language switch (relabel); the lecture's printed lines stay as the lecture's code prints them.
 import { ort } from "./zoo.js";
 import { StepTrainer, drawMasks, readDigits, rng, shuffled } from "./train-models.js";
 import { DECAYS, learningRateAt } from "./train.js";
 import { RUN_COLOURS, drawCurve, showLegend } from "./train-curves.js";
 import { modelName, t } from "./i18n.js";
+import { trainInside } from "./train-inside.js";
 
 const MAX_EPOCHS = { text: 500, digits: 20 };
 const FRAME_MS = 30; // steps run until this much time has passed, then the page draws and answers
@@ -41,33 +42,6 @@ export function lectureLine(epoch, entry, loss, predicted, dims) {
 /** A text entry's batch (rows of characters) as rows of indices in its vocabulary. */
 export function indicesOf(entry, key) {
   return entry.batch[key].map((row) => Array.from(row, (c) => entry.vocab.indexOf(c)));
-}
-
-/** A plain RNN's hidden states (tanh, 1 or more layers) for one sequence, from the live weights: [layer][t][unit]. */
-export function rnnStates(params, indices, layers) {
-  const states = [];
-  let inputs = indices.map((i) => { const v = new Float32Array(params["rnn.weight_ih_l0"].dims[1]); v[i] = 1; return v; });
-  for (let l = 0; l < layers; l++) {
-    const wih = params[`rnn.weight_ih_l${l}`], whh = params[`rnn.weight_hh_l${l}`];
-    const bih = params[`rnn.bias_ih_l${l}`].data, bhh = params[`rnn.bias_hh_l${l}`].data;
-    const [units, width] = wih.dims.map(Number);
-    let h = new Float32Array(units);
-    const out = [];
-    for (const x of inputs) {
-      const next = new Float32Array(units);
-      for (let u = 0; u < units; u++) {
-        let s = bih[u] + bhh[u];
-        for (let k = 0; k < width; k++) s += wih.data[u * width + k] * x[k];
-        for (let k = 0; k < units; k++) s += whh.data[u * units + k] * h[k];
-        next[u] = Math.tanh(s);
-      }
-      h = next;
-      out.push(next);
-    }
-    states.push(out);
-    inputs = out;
-  }
-  return states;
 }
 
 export function setUpModelTraining(zoo, root = document.getElementById("learn")) {
@@ -102,7 +76,6 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
   for (const chart of [lossCurve, accuracyCurve]) chart.setAttribute("role", "img"); // its aria-label: the last values
   const legend = el("ul", { id: "l-legend", className: "runs-key" });
   const curvesNote = el("p", { id: "l-curves-note", className: "note" });
-  const hidden = el("div", { id: "l-hidden" });
   const log = el("pre", { id: "l-log", style: "max-height: 18em; overflow-y: auto; font-size: 12px" });
   const intro = el("p");
   const [modelWords, modelLabel] = label(model), [optimizerWords, optimizerLabel] = label(optimizer);
@@ -111,7 +84,7 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
   batchLabel.append(batchNote);
   root.append(intro, el("div", { className: "controls" }, modelLabel, optimizerLabel, lrLabel, decayLabel, batchLabel, epochsLabel),
     el("div", { className: "controls" }, run, step, reset, keep, lecture),
-    status, el("div", { className: "curves" }, lossCurve, accuracyCurve), legend, curvesNote, hidden, log);
+    status, el("div", { className: "curves" }, lossCurve, accuracyCurve), legend, curvesNote, log);
 
   let said = () => ""; // the status line's words, written again when the language changes
   const say = (words) => { said = words; status.textContent = words(); };
@@ -135,13 +108,15 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
     lecture.textContent = t("learn.lecture");
     status.textContent = said();
     if (state.printed) log.textContent = state.printed.map((line) => `${line()}\n`).join("");
-    if (state.lines.length && state.entry?.task === "text") showHidden(state.entry);
+    inside.relabel();
     draw();
   }
 
   const state = view.state;
   let digits = null;
   let working = Promise.resolve(); // the loop or the step under way: awaited before the weights are touched
+  const inside = trainInside(zoo, root, () => ({ entry: state.entry, trainer: state.trainer, digits }));
+  view.inside = inside;
   const entryOf = () => zoo.byName.get(`${model.value}-train-${optimizer.value}`);
   const taskOf = () => entries.find((e) => e.model === model.value).task;
 
@@ -213,7 +188,6 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
     root.dataset.epoch = "0";
     root.dataset.done = "false";
     log.textContent = "";
-    hidden.replaceChildren();
     draw();
   }
 
@@ -267,7 +241,6 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
     state.run.steps.push({ at: state.epoch, loss, lr: rate });
     state.run.records.push({ x: state.epoch, train: { loss, accuracy }, val: null }); // the batch's, before the step
     state.epoch += 1;
-    showHidden(entry);
   }
 
   function batchOf(part, indices) {
@@ -367,6 +340,7 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
   }
 
   function draw() {
+    inside.refresh(); // redrawn when due, between two steps
     const runs = runsShown();
     drawCurve(lossCurve, runs, "loss");
     drawCurve(accuracyCurve, runs, "accuracy");
@@ -374,25 +348,6 @@ export function setUpModelTraining(zoo, root = document.getElementById("learn"))
     curvesNote.textContent = taskOf() === "text" ? t("learn.curvesText") : t("learn.curvesDigits");
     keep.disabled = !state.run.steps.length;
     root.dataset.runs = String(runs.length);
-  }
-
-  function showHidden(entry) {
-    const p = state.trainer.params;
-    if (!p["rnn.weight_ih_l0"] || p["rnn.weight_ir_l0"] || entry.batch.x.length > 1) { hidden.replaceChildren(); return; }
-    const layers = Object.keys(p).filter((k) => k.startsWith("rnn.weight_ih_l")).length;
-    const indices = indicesOf(entry, "x")[0];
-    const states = rnnStates(p, indices, layers);
-    const table = el("table", { className: "hidden-states", title: t("learn.hidden") });
-    const head = el("tr", {}, el("th"), ...indices.map((i) => el("th", { textContent: entry.vocab[i] === " " ? "␣" : entry.vocab[i] })));
-    table.append(head);
-    states.at(-1)[0].forEach((_, u) => {
-      table.append(el("tr", {}, el("th", { textContent: String(u) }), ...states.at(-1).map((h) => {
-        const v = h[u];
-        const color = v >= 0 ? `rgba(214, 39, 40, ${Math.abs(v)})` : `rgba(31, 119, 180, ${Math.abs(v)})`;
-        return el("td", { style: `background: ${color}; width: 14px; height: 10px`, title: v.toFixed(3) });
-      })));
-    });
-    hidden.replaceChildren(el("small", { textContent: t("learn.hidden") }), table);
   }
 
   run.addEventListener("click", () => play());

@@ -380,7 +380,7 @@ export class Zoo {
 // A queue per session (what this file had) cannot prevent that. Outputs need no copying: onnxruntime-web
 // copies every output out of the wasm memory before run() resolves.
 let wasmQueue = Promise.resolve();
-function exclusive(task) {
+export function exclusive(task) {
   const result = wasmQueue.then(task);
   wasmQueue = result.catch(() => {});
   return result;
