@@ -244,8 +244,10 @@ def _engines_section(manifest: list[dict]) -> list[str]:
     lines = ["## Other engines: OpenVINO and tract",
              f"Every file, run by {' and '.join(f'{names[e]} {MEASURED[e]}' for e in ENGINES)} (`pip install "
              "openvino tract`; `python -m export --check --engines`, and tests/test_engines.py in CI): on its test "
-             "data (an INT8 model on 100 test digits against ONNX Runtime, a replay on its last epoch's weights), "
-             "held to the rule above; a picture graph also on pictures of other sizes (600x450, 1000x800, "
+             "data (an INT8 model on 100 test digits against ONNX Runtime, a replay on its last epoch's weights, a "
+             "training file on one step from its start weights with a batch of 64 (the text's: the lecture's batch) "
+             "and of 1, an inside file on its proof's inputs), held to the rule above (a training file: to its "
+             "proof's); a picture graph also on pictures of other sizes (600x450, 1000x800, "
              "1600x1200, a transparent 1300x1000, 4000x3000), its frame bit for bit the reference recipe's.", "",
              f"| file | {' | '.join(names[e] for e in ENGINES)} |",
              "|---|" + "---|" * len(ENGINES)]  # fmt: skip

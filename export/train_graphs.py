@@ -11,7 +11,7 @@ How it is made: `make_fx` traces the whole step (the forward pass, cross-entropy
 `torch.func.grad_and_value` and the optimiser's rule written as torch.optim writes it) into one graph of aten
 ops, symbolically in the batch, and `torch.onnx.export(dynamo=True)` translates it, with two translations of
 our own for the ops the exporter has none for: `aten.convolution_backward` (a `ConvTranspose` for the input's
-gradient, a `Conv` of the input by the output's gradient for the kernel's) and
+gradient, the input's shifted views times the output's gradient for the kernel's) and
 `aten.max_pool2d_with_indices_backward` (the gradient scattered back to the indices `MaxPool` returned).
 Cross-entropy is written as `-(log_softmax * one_hot).sum(-1).mean()`: the exporter's translation of
 `aten.nll_loss_backward` with mean reduction (onnxscript 0.7.2) returned the gradient times the batch size.
@@ -26,6 +26,7 @@ batch is dynamic everywhere.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -280,12 +281,23 @@ def _conv_backward(grad_output, input, weight, bias_sizes, stride, padding, dila
         raise ValueError("training graphs translate stride-1, undilated, ungrouped convolutions only")
     pads = list(padding) * 2
     grad_input = op.ConvTranspose(grad_output, weight, pads=pads)
-    # d loss / d kernel[o, i, a, b] = sum over n, h, w of input[n, i, h + a, w + b] * grad[n, o, h, w]: a
-    # convolution of the input (its batch as channels) by the gradient (likewise), transposed back.
-    by_channel = op.Conv(
-        op.Transpose(input, perm=[1, 0, 2, 3]), op.Transpose(grad_output, perm=[1, 0, 2, 3]), pads=pads
-    )
-    grad_weight = op.Transpose(by_channel, perm=[1, 0, 2, 3])
+    # d loss / d kernel[o, i, a, b] = sum over n, h, w of input[n, i, h + a, w + b] * grad[n, o, h, w]. As a
+    # convolution of the input by the gradient (the batch as channels) its kernel's shape would follow the batch,
+    # which OpenVINO's CPU plug-in and tract refuse; so: the k x k shifted views of the padded input, channels
+    # last ("im2col", Slice + Concat, shapes fixed but the batch), one MatMul with the gradient per example,
+    # summed over the batch, the [O, k, k, C] result put in the kernel's [O, C, k, k] order.
+    out_channels, channels, k, _ = (int(d) for d in weight.shape)
+    height, width = (int(d) + 2 * p - k + 1 for d, p in zip(input.shape[2:], padding, strict=True))
+    padded = op.Pad(input, op.Constant(value_ints=[0, 0, padding[0], padding[1]] * 2)) if any(padding) else input
+    last = op.Transpose(padded, perm=[0, 2, 3, 1])  # [N, H, W, C]
+    views = [op.Slice(last, op.Constant(value_ints=[a, b]), op.Constant(value_ints=[a + height, b + width]),
+                      op.Constant(value_ints=[1, 2])) for a in range(k) for b in range(k)]  # fmt: skip
+    columns = op.Reshape(op.Concat(*views, axis=3), op.Constant(value_ints=[0, height * width, k * k * channels]))
+    grads = op.Reshape(grad_output, op.Constant(value_ints=[0, out_channels, height * width]))
+    per_example = op.MatMul(grads, columns)  # [N, O, k k C]
+    summed = op.ReduceSum(per_example, op.Constant(value_ints=[0]), keepdims=0)
+    grad_weight = op.Transpose(op.Reshape(summed, op.Constant(value_ints=[out_channels, k, k, channels])),
+                               perm=[0, 3, 1, 2])  # fmt: skip
     grad_bias = op.ReduceSum(grad_output, op.Constant(value_ints=[0, 2, 3]), keepdims=0)
     return grad_input, grad_weight, grad_bias
 
@@ -409,11 +421,15 @@ def _check_io(proto: onnx.ModelProto, inputs: list[str], outputs: list[str], nam
 
 
 def _name_batch(proto: onnx.ModelProto) -> None:
-    """The exporter names the batch after its symbol (s17); every runtime shows it, so call it N."""
-    for value in [*proto.graph.input, *proto.graph.output]:
+    """The exporter names the batch after its symbol (s17); every runtime shows it, so call it N, in the inner
+    values' shapes too (tract cannot unify an inner s17 with the inputs' N)."""
+    symbols = {d.dim_param for v in [*proto.graph.input, *proto.graph.output] for d in v.type.tensor_type.shape.dim
+               if d.dim_param}  # fmt: skip
+    named = re.compile(r"\b(" + "|".join(map(re.escape, sorted(symbols))) + r")\b") if symbols else None
+    for value in [*proto.graph.input, *proto.graph.output, *proto.graph.value_info]:
         for dim in value.type.tensor_type.shape.dim:
-            if dim.dim_param:
-                dim.dim_param = "N"
+            if dim.dim_param and named:
+                dim.dim_param = named.sub("N", dim.dim_param)  # "s17" -> "N", "14*s17" -> "14*N"
 
 
 # ----------------------------------------------------------------------------- the files and manifest entries
