@@ -2,6 +2,7 @@
 // bars, the 28x28 frame the model saw, a model picker, clear and upload. The canvas's ImageData goes to
 // the model as it is: the preprocessing is inside the canvas models.
 import { digitInside } from "./inside.js";
+import { drawOn } from "./pad.js";
 import { replaySlider } from "./replay.js";
 import { BLANK_MESSAGE, SPECK_MESSAGE } from "./zoo.js";
 import { modelName, t } from "./i18n.js";
@@ -20,7 +21,6 @@ export function setUpDigits(zoo) {
   const log = []; // every answer shown: {label, drawing, ms, at} (read by the browser tests)
   let model = zoo.bestDigitModel;
   let source = canvas; // the canvas, or the ImageData of an uploaded picture at its own size
-  let drawing = null, last = null;
   let busy = false, pending = false, timer = null, lastStart = 0;
 
   let lastInfo = () => t("digits.prompt"); // the line under the bars, rewritten when the language changes
@@ -47,7 +47,7 @@ export function setUpDigits(zoo) {
   async function classify() {
     if (busy) { pending = true; return; } // answer the latest drawing once the current call returns
     busy = true; pending = false; lastStart = performance.now();
-    const wasDrawing = drawing !== null;
+    const wasDrawing = pen.drawing;
     try {
       // With the Inside view open, one call of the probe model answers and shows every layer; else the canvas model.
       const probe = insideBox.open ? zoo.probeEntry(model) : null;
@@ -108,47 +108,11 @@ export function setUpDigits(zoo) {
 
   // ---------------------------------------------------------------- drawing
 
-  const at = (event) => {
-    const box = canvas.getBoundingClientRect();
-    return { x: ((event.clientX - box.left) * canvas.width) / box.width, y: ((event.clientY - box.top) * canvas.height) / box.height,
-      width: event.pointerType === "pen" && event.pressure > 0 ? BRUSH * (0.5 + event.pressure) : BRUSH };
-  };
-  const segment = (from, to) => {
-    context.strokeStyle = "#000";
-    context.lineCap = context.lineJoin = "round";
-    context.lineWidth = to.width;
-    context.beginPath();
-    context.moveTo(from.x, from.y);
-    context.lineTo(to.x, to.y);
-    context.stroke();
-  };
-
-  canvas.addEventListener("pointerdown", (event) => {
-    if (event.pointerType === "mouse" && event.button !== 0) return;
-    event.preventDefault();
-    canvas.setPointerCapture(event.pointerId);
-    if (source !== canvas) { blank(); source = canvas; } // drawing after an upload starts a new sketch
-    drawing = event.pointerId;
-    last = at(event);
-    segment(last, last);
-    request();
+  const pen = drawOn(canvas, BRUSH, {
+    start: () => { if (source !== canvas) { blank(); source = canvas; } }, // drawing after an upload starts a new sketch
+    move: () => request(),
+    end: () => request(true), // the finished stroke is always answered
   });
-  canvas.addEventListener("pointermove", (event) => {
-    if (drawing !== event.pointerId) return;
-    for (const e of event.getCoalescedEvents?.() ?? [event]) {
-      const point = at(e);
-      segment(last, point);
-      last = point;
-    }
-    request();
-  });
-  const end = (event) => {
-    if (drawing !== event.pointerId) return;
-    drawing = null;
-    request(true); // the finished stroke is always answered
-  };
-  canvas.addEventListener("pointerup", end);
-  canvas.addEventListener("pointercancel", end);
 
   $("clear").addEventListener("click", () => {
     blank();

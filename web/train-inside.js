@@ -12,6 +12,7 @@ import { digitInside, textInside } from "./inside.js";
 import { paintKernels } from "./replay.js";
 import { exclusive, ort } from "./zoo.js";
 import { t } from "./i18n.js";
+import { drawOn } from "./pad.js";
 
 const REFRESH_MS = 250;
 const PAD_BRUSH = 12; // px on the 280 px pad (the Digits tab's brush, to scale)
@@ -68,42 +69,13 @@ export function trainInside(zoo, root, live) {
     padContext.clearRect(0, 0, pad.width, pad.height);
     due = true;
   }
-  let stroke = null;
-  const point = (event) => {
-    const box_ = pad.getBoundingClientRect();
-    return [((event.clientX - box_.left) / box_.width) * pad.width, ((event.clientY - box_.top) / box_.height) * pad.height];
-  };
-  pad.addEventListener("pointerdown", (event) => {
-    if (event.pointerType === "mouse" && event.button !== 0) return;
-    event.preventDefault();
-    pad.setPointerCapture(event.pointerId);
-    if (frameWords !== drawnWords) padContext.clearRect(0, 0, pad.width, pad.height); // a new drawing over a validation digit
-    frameWords = drawnWords;
-    stroke = { id: event.pointerId, at: point(event) };
-    line(stroke.at, stroke.at);
+  drawOn(pad, PAD_BRUSH, {
+    start: () => {
+      if (frameWords !== drawnWords) padContext.clearRect(0, 0, pad.width, pad.height); // a new drawing over a validation digit
+      frameWords = drawnWords;
+    },
+    end: () => readPad(),
   });
-  pad.addEventListener("pointermove", (event) => {
-    if (stroke?.id !== event.pointerId) return;
-    const to = point(event);
-    line(stroke.at, to);
-    stroke.at = to;
-  });
-  const end = (event) => {
-    if (stroke?.id !== event.pointerId) return;
-    stroke = null;
-    readPad();
-  };
-  pad.addEventListener("pointerup", end);
-  pad.addEventListener("pointercancel", end);
-  function line(from, to) {
-    padContext.strokeStyle = "#000";
-    padContext.lineCap = padContext.lineJoin = "round";
-    padContext.lineWidth = PAD_BRUSH;
-    padContext.beginPath();
-    padContext.moveTo(...from);
-    padContext.lineTo(...to);
-    padContext.stroke();
-  }
   const drawnWords = () => t("live.drawn");
   /** The pad's picture through a canvas model: the 28x28 frame every digit model reads (zeros without ink). */
   async function readPad() {
