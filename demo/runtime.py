@@ -167,11 +167,6 @@ class Zoo:
         """The execution provider ONNX Runtime really uses (a model's session is opened to ask it)."""
         return self.models[next(iter(self.models))].session.get_providers()[0] if self.models else "none"
 
-    def open(self, names: list[str] | None = None) -> None:
-        """Open the sessions of `names` (all models when None) now rather than at their first use."""
-        for name in self.models if names is None else names:
-            self.models[name].session  # noqa: B018  (opening is the point)
-
     def open_in_background(self, names: list[str]) -> threading.Thread:
         """Open `names` on a thread of their own, so that a server answers at once and its first requests find them open."""
 

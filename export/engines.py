@@ -60,16 +60,19 @@ EXCEPTIONS: dict[tuple[str, str], tuple[str, str]] = {
 ABORTS = {("tract", "train-inside:text")}
 
 
-def _named(table, engine: str, entry: dict):
-    kind = entry["kind"]
-    return (engine, kind) in table or (engine, f"{kind}:{entry['task']}") in table
+def _keys(engine: str, entry: dict) -> tuple[tuple[str, str], tuple[str, str]]:
+    """How the tables above name an entry: by its kind, or by its kind and task."""
+    return (engine, entry["kind"]), (engine, f"{entry['kind']}:{entry['task']}")
+
+
+def _named(table, engine: str, entry: dict) -> bool:
+    return any(key in table for key in _keys(engine, entry))
 
 
 def exception(engine: str, entry: dict) -> tuple[str, str] | None:
     """(what fails: the whole "file" or its pictures of "other sizes", why) where `engine` cannot run the manifest
     entry's file, or None when it must."""
-    kind = entry["kind"]
-    return EXCEPTIONS.get((engine, kind)) or EXCEPTIONS.get((engine, f"{kind}:{entry['task']}"))
+    return next((EXCEPTIONS[key] for key in _keys(engine, entry) if key in EXCEPTIONS), None)
 
 
 def missing(engine: str) -> str | None:
