@@ -183,6 +183,35 @@ def test_the_page_encodes_a_canvas_losslessly(page, side, pen_up, now):
     assert pixels[..., 3].max() == 255  # the 7 is there
 
 
+def test_a_refused_upload_leaves_no_earlier_answer_on_screen(page, tmp_path):
+    """A file that is no picture is refused in a toast, and the answer, frame and layers of the drawing shown
+    before it go: what stays on screen would otherwise read as the refused file's answer."""
+    page.get_by_role("tab", name="Draw").click()
+    page.get_by_role("button", name="Clear canvas").click()
+    page.get_by_text(re.compile(r"No ink found|Draw a digit on the canvas\.")).first.wait_for(timeout=30_000)
+    _stroke(page, [(0.5, 0.1), (0.5, 0.9)], page.locator("canvas").last.bounding_box())  # a 1
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=label-output-value]')?.innerText.trim() === '1'", timeout=30_000
+    )
+    path = tmp_path / "notes.png"
+    path.write_text("these are my notes, not a picture")
+    page.get_by_role("tab", name="Upload").click()
+    with page.expect_file_chooser() as chooser:
+        page.get_by_text("Click to Upload").click()
+    chooser.value.set_files(str(path))
+    page.locator(".toast-body").first.wait_for(timeout=30_000)
+    assert "not an image" in page.locator(".toast-body").first.inner_text()
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=label-output-value]')?.innerText.trim()", timeout=30_000
+    )
+    page.get_by_text("Draw a digit on the canvas, or upload").first.wait_for(timeout=30_000)
+    assert "answered in" not in page.inner_text("body")
+    page.locator(".toast-close").first.click()
+    remove = page.get_by_role("button", name="Remove Image")
+    if remove.count():
+        remove.first.click()
+
+
 def test_uploading_a_picture_gets_it_recognised(page, tmp_path):
     import numpy as np
     from PIL import Image

@@ -280,6 +280,10 @@ def digits_tab(app: gr.Blocks, zoo: Zoo, file_cache) -> None:
             return inside_pictures(image, model, shown, request)
         return inside_sketch(sketch, model, shown, request)
 
+    def forget():
+        """No picture: no answer, no frame, no layers (the upload was removed, or refused)."""
+        return None, None, label("digits.start"), "", label("inside.prompt")
+
     with gr.Tab(label("tab.digits")):
         with gr.Row():
             with gr.Column(scale=3):
@@ -317,14 +321,15 @@ def digits_tab(app: gr.Blocks, zoo: Zoo, file_cache) -> None:
                       trigger_mode="always_last", show_progress="hidden")  # fmt: skip
         # .upload, not .change: clearing the image is not a request to classify nothing. The Inside pictures
         # follow as their own request (the page asks for them), so classify_digit's cost is its own.
-        upload.upload(file_cache.reads_upload(classify_digit), [upload, model], answer,
-                      api_name="classify_digit").success(
-            inside_pictures, [upload, model, inside_shown], inside, api_name=False)  # fmt: skip
+        classified = upload.upload(file_cache.reads_upload(classify_digit), [upload, model], answer,
+                                   api_name="classify_digit")  # fmt: skip
+        classified.success(inside_pictures, [upload, model, inside_shown], inside, api_name=False)
+        # a refused upload (its toast says why) leaves no earlier picture's answer or layers on the screen
+        classified.failure(forget, None, answer + inside, api_name=False, queue=False)
         examples.click(lambda k: pictures[k], examples, upload, api_name=False, queue=False).success(
             classify_digit, [upload, model], answer, api_name=False).success(
             inside_pictures, [upload, model, inside_shown], inside, api_name=False)  # fmt: skip
-        upload.clear(lambda: (None, None, label("digits.start"), "", label("inside.prompt")), None, answer + inside,
-                     api_name=False)  # fmt: skip
+        upload.clear(forget, None, answer + inside, api_name=False)
         model.change(reclassify, [sketch, upload, model], answer, api_name=False).success(
             inside_current, [sketch, upload, model, inside_shown], inside, api_name=False)  # fmt: skip
         inside_box.expand(lambda: True, None, inside_shown, api_name=False, queue=False).success(
