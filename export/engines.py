@@ -38,15 +38,8 @@ OPENVINO_SIZES = (
     "Pillow's resampling windows, weights and sums in float64 as Pillow does, and in float32 a window bound "
     "flips by one pixel on some sizes (frames up to 0.19 apart at 600x450). The test data (160x120) pass"
 )
-TRACT_RNN_INPUTS = (
-    "tract 0.23 aborts the whole process (a Rust panic that cannot unwind, at onnx/src/ops/rec/common.rs:189) on an "
-    "ONNX RNN or GRU op whose weights W, R and B are computed in the graph rather than constant: the inside files "
-    "assemble them from the parameters they are given as inputs. The same layers with constant weights (the "
-    "committed text models and their probes) run"
-)
 # (engine, manifest kind or kind:task) -> (what fails: "file" or "other sizes", why); every other pair must pass
 EXCEPTIONS: dict[tuple[str, str], tuple[str, str]] = {
-    ("tract", "train-inside:text"): ("file", TRACT_RNN_INPUTS),
     ("tract", "canvas"): ("file", TRACT_PICTURES),
     ("tract", "probe:digits"): ("file", TRACT_PICTURES),
     ("tract", "replay"): ("file", TRACT_PICTURES),
@@ -56,17 +49,9 @@ EXCEPTIONS: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 
-# Where an engine ends the process instead of raising: checked in a child process, its end read as the failure
-ABORTS = {("tract", "train-inside:text")}
-
-
 def _keys(engine: str, entry: dict) -> tuple[tuple[str, str], tuple[str, str]]:
     """How the tables above name an entry: by its kind, or by its kind and task."""
     return (engine, entry["kind"]), (engine, f"{entry['kind']}:{entry['task']}")
-
-
-def _named(table, engine: str, entry: dict) -> bool:
-    return any(key in table for key in _keys(engine, entry))
 
 
 def exception(engine: str, entry: dict) -> tuple[str, str] | None:
@@ -247,14 +232,11 @@ def check(
     models_dir: Path,
     other_sizes: bool = True,
     each: Callable[[str], None] | None = None,
-    isolate: bool = True,
 ) -> str | None:
     """None when `engine` computes the entry's file as the rule says on every case (with or without the pictures
     of other sizes), else the first failure."""
     from export.tolerance import argmax_agreement, judge, tolerances
 
-    if isolate and _named(ABORTS, engine, entry):  # the child's cases are not reported one by one
-        return _check_in_child(engine, entry, models_dir, other_sizes)
     rules = tolerances(entry, models_dir)
     path = Path(models_dir) / entry["file"]
     try:
@@ -279,21 +261,3 @@ def check(
     except Exception as error:  # an engine's own failure to load or run the file, in its words
         return f"{type(error).__name__}: {str(error).splitlines()[0][:300]}"
     return None
-
-
-def _check_in_child(engine: str, entry: dict, models_dir: Path, other_sizes: bool) -> str | None:
-    """`check` in a child Python, for an engine known to abort the process on the file: its end, in words."""
-    import json
-    import subprocess
-    import sys
-
-    code = ("import json, sys; from pathlib import Path; from export.engines import check; a = json.load(sys.stdin); "
-            "print(json.dumps(check(a['engine'], a['entry'], Path(a['models']), a['other_sizes'], isolate=False)))")  # fmt: skip
-    task = {"engine": engine, "entry": entry, "models": str(Path(models_dir).resolve()), "other_sizes": other_sizes}
-    done = subprocess.run([sys.executable, "-c", code], input=json.dumps(task), capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parents[1], timeout=600)  # fmt: skip
-    if done.returncode == 0:
-        return json.loads(done.stdout.strip().splitlines()[-1])
-    said = next((line.strip() for line in done.stderr.splitlines() if "panicked at" in line), "")
-    last = said or (done.stderr.strip().splitlines() or ["(nothing on stderr)"])[-1]
-    return f"{engine} ended the process (exit code {done.returncode}): {last[:300]}"

@@ -14,7 +14,8 @@ trainer already holds, and what it draws is what this graph computes from them.
 The layers and their names are the probe's (`export.probe.layers_of`), listed in the manifest entry's
 `layers`, so the page draws them with the same code. The graph is written node by node from the zoo model's
 modules (Conv, Relu, MaxPool, Flatten, Gemm; one ONNX `RNN` or `GRU` op per layer, its W, R and B assembled
-from PyTorch's tensors inside the graph: a GRU's gates reordered from PyTorch's r, z, n to ONNX's z, r, h).
+from PyTorch's tensors inside the graph: a GRU's gates reordered from PyTorch's r, z, n to ONNX's z, r, h; its
+initial_h zeros of x's batch, given as PyTorch's exporter gives it, which tract needs for a batch of any size).
 
 Proven in `python -m export --check` (`check_inside`): fed the start weights and the committed run's weights,
 every output equals the PyTorch forward hooks of `export.probe.reference` on the same weights, within
@@ -93,9 +94,18 @@ def _text_nodes(model: nn.Module, layers: list[Layer]) -> tuple[list, list]:
         helper.make_node("Gather", ["inside/eye", "x"], ["one_hot"], name="one_hot", axis=0),
         helper.make_node("Transpose", ["one_hot"], ["inside/seq0"], name="inside/seq0", perm=[1, 0, 2]),  # [T, N, V]
     ]
+    # The first hidden state, zeros [1, N, H] of x's batch, given to every layer as its initial_h (as PyTorch's
+    # exporter does): tract builds an absent initial_h as a constant, which a batch of unknown size cannot be
+    nodes += [
+        helper.make_node("Shape", ["x"], ["inside/N"], name="inside/N", start=0, end=1),
+        helper.make_node("Concat", ["inside/axis1", "inside/N", "inside/H"], ["inside/h0/shape"], name="inside/h0/shape", axis=0),
+        helper.make_node("ConstantOfShape", ["inside/h0/shape"], ["inside/h0"], name="inside/h0",
+                         value=helper.make_tensor("zero", TensorProto.FLOAT, [1], [0.0])),
+    ]  # fmt: skip
     constants = [helper.make_tensor("inside/eye", TensorProto.FLOAT, [V, V], np.eye(V, dtype=np.float32).ravel()),
                  helper.make_tensor("inside/axis0", TensorProto.INT64, [1], [0]),
-                 helper.make_tensor("inside/axis1", TensorProto.INT64, [1], [1])]  # fmt: skip
+                 helper.make_tensor("inside/axis1", TensorProto.INT64, [1], [1]),
+                 helper.make_tensor("inside/H", TensorProto.INT64, [1], [H])]  # fmt: skip
     seq = "inside/seq0"
 
     def gates(tensor: str) -> str:
@@ -113,7 +123,7 @@ def _text_nodes(model: nn.Module, layers: list[Layer]) -> tuple[list, list]:
         ])  # fmt: skip
         attrs = {"hidden_size": H, "linear_before_reset": 1} if gru else {"hidden_size": H, "activations": [
             {"tanh": "Tanh", "relu": "Relu"}[rnn.nonlinearity]]}  # fmt: skip
-        nodes.append(helper.make_node("GRU" if gru else "RNN", [seq, f"inside/W{k}", f"inside/R{k}", b],
+        nodes.append(helper.make_node("GRU" if gru else "RNN", [seq, f"inside/W{k}", f"inside/R{k}", b, "", "inside/h0"],
                                       [f"inside/Y{k}"], name=f"inside/rnn{k}", **attrs))  # fmt: skip
         nodes.append(helper.make_node("Squeeze", [f"inside/Y{k}", "inside/axis1"], [f"inside/seq{k + 1}"], name=f"inside/seq{k + 1}"))  # fmt: skip
         nodes.append(helper.make_node("Transpose", [f"inside/seq{k + 1}"], [f"rnn_l{k}"], name=f"rnn_l{k}", perm=[1, 0, 2]))  # fmt: skip

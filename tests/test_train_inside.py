@@ -42,7 +42,8 @@ def test_every_trained_model_has_an_inside_file_fed_as_its_training_files_are():
         probe_layers = [layer.as_json() for layer in ti.inside_layers(model)]
         assert entry["layers"] == probe_layers
         assert list(entry["outputs"]) == [layer["name"] for layer in probe_layers if layer["op"] != "Input"]
-        assert {i.name for i in proto.graph.initializer} <= {"inside/eye", "inside/axis0", "inside/axis1"}  # no weights
+        shapes = {"inside/eye", "inside/axis0", "inside/axis1", "inside/H"}  # the one-hot table, axes, hidden size
+        assert {i.name for i in proto.graph.initializer} <= shapes  # no weights
         assert entry["bytes"] < 8 * 1024
 
 
