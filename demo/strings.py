@@ -98,7 +98,7 @@ EN: dict[str, str] = {
     "error.sketch_too_large": "The drawing is {width}x{height}; a sketch is at most {side}x{side} px.",
     "error.icon_too_large": "The icon file holds a {width}x{height} picture; icon files (ICO, ICNS) are read up to "
     "{side}x{side} px. Upload the picture as a PNG or JPEG instead.",
-    "error.blank": "No ink found: the image is blank (or nearly uniform). Draw a digit, or upload a picture of one.",
+    "error.blank": "No ink found: the image is blank, nearly uniform or only noise. Draw a digit, or upload a picture of one.",
     "error.speck": "Only a speck of ink was found. Draw a digit (bigger), or upload a picture of one.",
     "error.empty_text": "The text is empty. Type at least one character of: {allowed}.",
     "error.empty_prefix": "The prefix is empty. Type at least one character of: {allowed}.",
@@ -269,7 +269,7 @@ KO: dict[str, str] = {
     "error.sketch_too_large": "그림이 {width}x{height}입니다. 스케치는 한 변이 최대 {side}px입니다.",
     "error.icon_too_large": "아이콘 파일에 {width}x{height} 그림이 들어 있습니다. 아이콘 파일(ICO, ICNS)은 한 변 "
     "{side}px까지 읽습니다. 그림을 PNG나 JPEG로 올리세요.",
-    "error.blank": "잉크가 없습니다: 그림이 비어 있습니다 (또는 거의 한 색입니다). 숫자를 그리거나 숫자 사진을 올리세요.",
+    "error.blank": "잉크가 없습니다: 그림이 비어 있거나, 거의 한 가지 색이거나, 잡음뿐입니다. 숫자를 그리거나 숫자 사진을 올리세요.",
     "error.speck": "잉크가 점 하나 정도뿐입니다. 숫자를 (더 크게) 그리거나 숫자 사진을 올리세요.",
     "error.empty_text": "텍스트가 비어 있습니다. 다음 문자 중 하나 이상을 입력하세요: {allowed}.",
     "error.empty_prefix": "앞 텍스트가 비어 있습니다. 다음 문자 중 하나 이상을 입력하세요: {allowed}.",

@@ -16,9 +16,11 @@ Step by step, as the reference does it, with the same numbers (frames bit-identi
    photo takes less time than the Python recipe, and the float pixels held at once are a strip's.
 2. Ink: the alpha channel when the background is transparent (any alpha < 0.98), else the distance from
    the border's median colour, in whichever channel differs most (either polarity, coloured ink). Only the
-   ink's row and column maxima read the whole picture (on uint8 alpha for a transparent canvas).
-3. Faint texture (< 30% of the peak) dropped; no ink (peak contrast < 0.12) or a speck (< 16 pixels at
-   half the peak) makes `ink` false, the frame zeros and the probabilities zeros: never a guess.
+   ink's row and column maxima (on uint8 alpha for a transparent canvas) and the noise rule of step 3 read
+   the whole picture.
+3. Faint texture (< 30% of the peak) dropped; no ink (peak contrast < 0.12), only noise (neither calm
+   paper nor strokes over the whole ink map, `export.reference.is_noise`: `contrast` 0) or a speck (< 16
+   pixels at half the peak) makes `ink` false, the frame zeros and the probabilities zeros: never a guess.
 4. Crop to the ink; fit the longer side to 80 px; thicken strokes thinner than 6 px there (a fine pen on a
    big canvas) with a 5/7/9-px max filter; fit to 20 px; centre by mass in 28x28 (as the MNIST authors).
    These resizes use Pillow's own BOX (shrinking) and BILINEAR (enlarging) weights, built in the graph for
@@ -34,15 +36,15 @@ import numpy as np
 import onnx
 from onnx import TensorProto, compose, helper
 
-from export.reference import BOX, FRAME, MIN_CONTRAST, MIN_INK_PIXELS, STROKE, WORK_SIZE
+from export.reference import ALIKE, BOX, CALM, FRAME, MIN_CONTRAST, MIN_INK_PIXELS, STROKE, STROKES, WORK_SIZE
 
 OPSET = 18
 FLOAT, DOUBLE, INT64, BOOL = TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.INT64, TensorProto.BOOL
 OUTPUTS = {
     "probabilities": ("float32", [1, 10], "the digit model's probabilities for the frame; all zeros when ink is false"),
     "frame": ("float32", [FRAME, FRAME], "the 28x28 frame the model saw, 0..1, white ink on black (zeros without ink)"),
-    "ink": ("bool", [], "false for a blank canvas or a speck: say 'draw a digit' instead of guessing"),
-    "contrast": ("float32", [], f"peak ink contrast 0..1; below {MIN_CONTRAST} the canvas is blank, else no ink = a speck"),
+    "ink": ("bool", [], "false for a blank canvas, only noise or a speck: say 'draw a digit' instead of guessing"),
+    "contrast": ("float32", [], f"peak ink contrast 0..1; below {MIN_CONTRAST} the canvas is blank (0: only noise), else no ink = a speck"),
 }  # fmt: skip
 CONTRACT = (
     "uint8 [H,W,4] RGBA, any H and W from 1 (a browser's getImageData, a decoded picture; opaque pictures have "
@@ -488,8 +490,9 @@ def _crop_to_ink(g: _Builder, ink: str, to_float=None) -> tuple[str, str]:
     return as_float(g.op("Slice", ink, starts, ends, g.const([0, 1], np.int64))), peak
 
 
-def _ink_crop(g: _Builder, planes: str) -> tuple[str, str]:
-    """export.reference.ink_map, cropped to the ink: uint8 [4,h,w] -> (float32 [ch,cw] in [0,1], the peak)."""
+def _ink_crop(g: _Builder, planes: str) -> tuple[str, str, str]:
+    """export.reference.ink_map, cropped to the ink: uint8 [4,h,w] -> (float32 [ch,cw] in [0,1], the peak, and
+    whether the whole map is a drawing rather than noise: `_drawn`)."""
     alpha = g.op("Gather", planes, g.const(3, np.int64), axis=0)
     lowest = g.cast(g.reduce("ReduceMin", alpha), FLOAT)
     transparent = g.op("Less", g.op("Div", lowest, g.const(255.0)), g.const(0.98))
@@ -498,6 +501,7 @@ def _ink_crop(g: _Builder, planes: str) -> tuple[str, str]:
     clear_crop, clear_peak = _crop_to_ink(
         clear, alpha, lambda x: clear.op("Div", clear.cast(x, FLOAT), clear.const(255.0))
     )
+    clear_drawn = _drawn(clear, clear.op("Div", clear.cast(alpha, FLOAT), clear.const(255.0)), clear_peak)
 
     o = g.branch()  # an opaque picture: ink is whatever differs from the typical border colour, in any channel
     rgb = o.op("Slice", planes, o.const([0], np.int64), o.const([3], np.int64), o.const([0], np.int64))
@@ -519,12 +523,52 @@ def _ink_crop(g: _Builder, planes: str) -> tuple[str, str]:
         "Div", o.op("Add", o.op("Gather", ordered, low, axis=1), o.op("Gather", ordered, high, axis=1)), o.const(2.0)
     )  # np.median: the mean of the two middle values
     distance = o.op("Abs", o.op("Sub", rgb, o.op("Unsqueeze", median, o.const([1, 2], np.int64))))
-    opaque_crop, opaque_peak = _crop_to_ink(o, o.reduce("ReduceMax", distance, [0]))
 
-    crop, peak = g.op("If", transparent, outputs=2,
-                      then_branch=clear.subgraph("alpha_is_ink", clear_crop, clear_peak),
-                      else_branch=o.subgraph("distance_from_border", opaque_crop, opaque_peak))  # fmt: skip
-    return crop, peak
+    opaque_ink = o.reduce("ReduceMax", distance, [0])
+    opaque_crop, opaque_peak = _crop_to_ink(o, opaque_ink)
+    opaque_drawn = _drawn(o, opaque_ink, opaque_peak)
+
+    crop, peak, drawn = g.op("If", transparent, outputs=3,
+                             then_branch=clear.subgraph("alpha_is_ink", clear_crop, clear_peak, clear_drawn,
+                                                        elem_type=(FLOAT, FLOAT, BOOL)),
+                             else_branch=o.subgraph("distance_from_border", opaque_crop, opaque_peak, opaque_drawn,
+                                                    elem_type=(FLOAT, FLOAT, BOOL)))  # fmt: skip
+    return crop, peak, drawn
+
+
+def _drawn(g: _Builder, ink: str, peak: str) -> str:
+    """not export.reference.is_noise(ink): calm paper or strokes, counted as the reference counts (the float32
+    booleans are the same; the counts are exact integers in float32 up to 2^24 pixels, compared in int64)."""
+    one, zero, end = g.const([1], np.int64), g.const([0], np.int64), g.const([-1], np.int64)
+    left = g.op("Slice", ink, zero, end, one)
+    right = g.op("Slice", ink, one, g.const([np.iinfo(np.int64).max], np.int64), one)
+    alike = g.op("LessOrEqual", g.op("Abs", g.op("Sub", right, left)), g.op("Mul", peak, g.const(ALIKE)))
+
+    def count(b: _Builder, mask: str) -> str:
+        return b.cast(b.reduce("ReduceSum", b.cast(mask, FLOAT)), INT64)
+
+    def times(b: _Builder, n: int, x: str) -> str:
+        return b.op("Mul", b.const(n, np.int64), x)
+
+    calm = g.op("GreaterOrEqual", times(g, CALM[1], count(g, alike)), times(g, CALM[0], g.op("Size", alike)))
+
+    yes = g.branch()  # calm paper: a drawing, and the strokes need not be looked at
+    drawing = yes.const(True, np.bool_)
+    s = g.branch()
+    solid = s.cast(s.op("Greater", ink, s.op("Mul", peak, s.const(0.5))), FLOAT)
+    padded = s.op("Pad", solid, s.const([1, 1, 1, 1], np.int64))
+    h, w = s.dim(solid, 0), s.dim(solid, 1)
+    size = s.op("Concat", s.op("Unsqueeze", h, zero), s.op("Unsqueeze", w, zero), axis=0)
+
+    def shifted(dy: int, dx: int) -> str:
+        starts = s.const([dy, dx], np.int64)
+        return s.op("Slice", padded, starts, s.op("Add", starts, size), s.const([0, 1], np.int64))
+
+    around = s.op("Max", shifted(0, 1), shifted(2, 1), shifted(1, 0), shifted(1, 2))
+    touching = s.op("Mul", solid, around)
+    strokes = s.op("GreaterOrEqual", times(s, STROKES[1], count(s, touching)), times(s, STROKES[0], count(s, solid)))
+    return g.op("If", calm, then_branch=yes.subgraph("calm_paper", drawing, elem_type=BOOL),
+                else_branch=s.subgraph("strokes", strokes, elem_type=BOOL))  # fmt: skip
 
 
 def _bounds(g: _Builder, present: str) -> tuple[str, str]:
@@ -577,13 +621,15 @@ def thumbnail_model() -> onnx.ModelProto:
 def preprocess_model() -> onnx.ModelProto:
     """The recipe alone: image uint8 [H,W,4] -> frame_nchw [1,1,28,28], frame [28,28], ink, contrast."""
     g = _Builder()
-    crop, peak = _ink_crop(g, _planes(g, "image"))
+    crop, peak, drawn = _ink_crop(g, _planes(g, "image"))
     faint = g.op("Mul", g.const(0.3), peak)
     crop = g.op("Where", g.op("GreaterOrEqual", crop, faint), g.op("Div", crop, g.op("Max", peak, g.const(1e-6))),
                 g.const(0.0))  # fmt: skip
     solid = g.reduce("ReduceSum", g.cast(g.op("Greater", crop, g.const(0.5)), FLOAT))
     has_ink = g.op("And", g.op("GreaterOrEqual", peak, g.const(MIN_CONTRAST)),
                    g.op("GreaterOrEqual", solid, g.const(float(MIN_INK_PIXELS))))  # fmt: skip
+    has_ink = g.op("And", has_ink, drawn)
+    contrast = g.op("Where", drawn, peak, g.const(0.0))  # noise reads as no contrast: the blank message
 
     work = _thicken(g, _fit(g, crop, 4 * BOX), target=4 * STROKE)  # 4x the final size: cheap, fine enough
     frame = _centre(g, _fit(g, work, BOX))
@@ -596,7 +642,7 @@ def preprocess_model() -> onnx.ModelProto:
     g.nodes.append(helper.make_node("Identity", [frame], ["frame"]))
     g.nodes.append(helper.make_node("Reshape", [frame, g.const([1, 1, FRAME, FRAME], np.int64)], ["frame_nchw"]))
     g.nodes.append(helper.make_node("Identity", [has_ink], ["ink"]))
-    g.nodes.append(helper.make_node("Identity", [peak], ["contrast"]))
+    g.nodes.append(helper.make_node("Identity", [contrast], ["contrast"]))
 
     graph = helper.make_graph(
         g.nodes, "sketch_recipe",
@@ -651,11 +697,12 @@ def reference(rgba: np.ndarray, classifier) -> dict[str, np.ndarray]:
     """What a canvas model must output, from the reference recipe and the digit model's own ONNX file."""
     from PIL import Image
 
-    from export.reference import frame_or_blank, ink_map
+    from export.reference import frame_or_blank, ink_map, is_noise
 
     frame, ink = frame_or_blank(rgba)
     probabilities = classifier.run(["probabilities"], {"image": frame[None, None]})[0] * ink
-    contrast = np.float32(ink_map(Image.fromarray(rgba)).max())
+    ink_picture = ink_map(Image.fromarray(rgba))
+    contrast = np.float32(0.0 if is_noise(ink_picture) else ink_picture.max())
     return {
         "probabilities": probabilities.astype(np.float32),
         "frame": frame,

@@ -25,9 +25,10 @@ pixels of any picture as they are and read the digit. This is what the demo and 
 - input `image`: **uint8 `[H, W, 4]` RGBA**, any H and W from 1 (a browser's `getImageData().data`, a
   decoded PNG/JPEG; an opaque picture has alpha 255).
 - outputs: `probabilities` float32 `[1, 10]`; `frame` float32 `[28, 28]`, the frame the model saw;
-  `ink` bool `[]`, **false for a blank canvas or a speck: then say "draw a digit"** (the probabilities are
-  all zeros, never a guess); `contrast` float32 `[]`, the peak ink contrast (below {min_contrast} the
-  picture is blank; otherwise no ink means a speck).
+  `ink` bool `[]`, **false for a blank canvas, a picture of only noise or a speck: then say "draw a
+  digit"** (the probabilities are all zeros, never a guess); `contrast` float32 `[]`, the peak ink contrast
+  (below {min_contrast} the picture is blank; 0 also when it is only noise, grainy paper without a drawing;
+  otherwise no ink means a speck).
 - the recipe: ink from alpha when the background is transparent, else the distance from the border's
   median colour (either polarity, coloured ink); faint texture dropped; crop to the ink; fine strokes
   thickened; fit into 20x20 keeping the aspect ratio; centre by mass in 28x28 (the MNIST recipe). Pictures

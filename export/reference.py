@@ -20,11 +20,17 @@ from PIL import Image, ImageFilter
 
 from zoo.pictures import BLANK, MIN_CONTRAST, SPECK, NotADigit, array_to_image, check_size, normalise_mode, open_image
 
-__all__ = ["NotADigit", "open_image", "to_mnist_frame", "frame_or_blank", "ink_map", "frame_from_ink"]
+__all__ = ["NotADigit", "open_image", "to_mnist_frame", "frame_or_blank", "ink_map", "frame_from_ink", "is_noise"]
 
 WORK_SIZE = 1024  # images are reduced to at most this many pixels a side before looking for ink
 # MIN_CONTRAST (zoo/pictures.py): ink must differ from the background by this much (0..1) somewhere
 MIN_INK_PIXELS = 16  # and cover at least this many pixels (at most 1024 a side): a speck is not a digit
+# Noise is not a drawing: a picture is read only where its paper is calm (at least CALM of its horizontally
+# neighbouring pixel pairs differ by at most ALIKE x the peak) or its ink forms strokes (at least STROKES of the
+# solid pixels, over half the peak, touch another one above, below or beside them). Fractions as integer ratios.
+ALIKE = 0.125
+CALM = (19, 20)
+STROKES = (7, 8)
 BOX = 20  # MNIST: the digit fits a 20x20 box...
 FRAME = 28  # ...centred by mass in a 28x28 frame
 STROKE = 2.0  # target stroke width in the 20x20 box, in pixels (MNIST's pen is about 2-3 px)
@@ -71,7 +77,7 @@ def frame_or_blank(image: Image.Image | np.ndarray) -> tuple[np.ndarray, bool]:
 
 def frame_from_ink(ink: np.ndarray) -> np.ndarray:
     peak = float(ink.max(initial=0))
-    if peak < MIN_CONTRAST:
+    if peak < MIN_CONTRAST or is_noise(ink):
         raise NotADigit(BLANK)
     ink = np.where(ink >= 0.3 * peak, ink / peak, 0).astype(np.float32)  # drop paper texture and shadows
     if int((ink > 0.5).sum()) < MIN_INK_PIXELS:
@@ -94,6 +100,24 @@ def frame_from_ink(ink: np.ndarray) -> np.ndarray:
     left = int(np.clip(round(FRAME / 2 - 0.5 - cx), 0, FRAME - w))
     frame[top : top + h, left : left + w] = digit
     return np.clip(frame / max(float(frame.max()), 1e-6), 0, 1)
+
+
+def is_noise(ink: np.ndarray) -> bool:
+    """True for a picture of noise (grainy paper, a blank photo), not a drawing: neither calm paper nor strokes.
+
+    Paper is calm when at least 95% of the horizontally neighbouring pixel pairs differ by at most 1/8 of the
+    peak ink; strokes are there when at least 7/8 of the solid pixels (over half the peak) touch another solid
+    pixel above, below or beside them. A drawing on clean or grainy paper has calm paper; a small picture the
+    digit fills, or a fine pen, has strokes; noise, even JPEG-smoothed, has neither. Counted in integers on
+    the float32 ink map, so the canvas graph computes the same booleans."""
+    peak = ink.max(initial=0)
+    alike = np.abs(ink[:, 1:] - ink[:, :-1]) <= peak * ALIKE
+    if CALM[1] * int(alike.sum()) >= CALM[0] * alike.size:
+        return False
+    solid = ink > peak * 0.5
+    around = np.pad(solid, 1)
+    touching = solid & (around[:-2, 1:-1] | around[2:, 1:-1] | around[1:-1, :-2] | around[1:-1, 2:])
+    return STROKES[1] * int(touching.sum()) < STROKES[0] * int(solid.sum())
 
 
 def _fit(ink: np.ndarray, size: int) -> np.ndarray:

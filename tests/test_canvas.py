@@ -6,6 +6,7 @@ sizes, on blanks and specks; then used the way another runtime would: raw RGBA p
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
@@ -18,8 +19,9 @@ import onnxruntime as ort
 import pytest
 from PIL import Image, ImageDraw
 
-from export.reference import frame_or_blank
+from export.reference import frame_or_blank, to_mnist_frame
 from export.sketches import FORMS, THIN, no_digit, on_canvas, photo, thin_pen
+from zoo.pictures import BLANK, MIN_CONTRAST, NotADigit
 from zoo.pictures import plain_rgba as to_rgba
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -142,6 +144,55 @@ def test_no_digit_is_never_guessed(canvas, case):
     assert not has_ink
     assert not probabilities.any() and not frame.any(), "without ink the outputs are zeros, not a guess"
     assert (contrast < 0.12) == (case.group == "blank")
+
+
+def _jpeg(image: Image.Image, quality: int = 30) -> Image.Image:
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, "JPEG", quality=quality)
+    return Image.open(io.BytesIO(buffer.getvalue()))
+
+
+def _grey_paper(size, grey: int, sigma: float, seed: int = 1) -> np.ndarray:
+    return grey + np.random.default_rng(seed).normal(0, sigma, size[::-1])
+
+
+@pytest.mark.parametrize("sigma", [8, 15, 30, 60])
+def test_a_picture_of_only_noise_is_blank_not_a_digit(canvas, sigma):
+    """Grainy paper without a drawing (PNG, a JPEG at quality 30, small and large, noisy alpha): the blank message
+    from the reference and from the graph (`contrast` 0), never a guess."""
+    pictures = {
+        "280x280 PNG": Image.fromarray(_grey_paper((280, 280), 128, sigma).clip(0, 255).astype(np.uint8)),
+        "800x600 JPEG": _jpeg(Image.fromarray(_grey_paper((800, 600), 200, sigma).clip(0, 255).astype(np.uint8))),
+        "280x280 JPEG": _jpeg(Image.fromarray(_grey_paper((280, 280), 128, sigma).clip(0, 255).astype(np.uint8))),
+    }
+    alpha = np.zeros((300, 400, 4), np.uint8)
+    alpha[..., 3] = _grey_paper((400, 300), sigma, sigma).clip(0, 255)  # a faint haze of dust on a sketchpad
+    pictures["300x400 noisy alpha"] = alpha
+    for name, image in pictures.items():
+        with pytest.raises(NotADigit) as refused:
+            to_mnist_frame(image)
+        assert str(refused.value) == BLANK, name
+        probabilities, frame, has_ink, contrast = canvas(image)
+        assert not has_ink and contrast < MIN_CONTRAST, name  # the demo and the page show BLANK
+        assert not probabilities.any() and not frame.any(), name
+
+
+def test_a_drawing_on_grainy_paper_or_a_small_rough_one_is_still_read(canvas):
+    """Real test digits on noisy grey paper as JPEGs, and as they are at 28x28: read, as the reference reads them."""
+    from zoo.data import load_mnist5k
+
+    data = load_mnist5k()
+    for label in range(10):
+        i = int(np.flatnonzero(data.y_test == label)[3])
+        ink = np.asarray(Image.fromarray(data.x_test[i]).resize((280, 280), Image.Resampling.BILINEAR)) / 255
+        paper = _grey_paper((280, 280), 200, 12, seed=label)
+        for image in (_jpeg(Image.fromarray((paper * (1 - 0.8 * ink)).clip(0, 255).astype(np.uint8))),
+                      Image.fromarray(data.x_test[i])):  # fmt: skip
+            want, want_ink = frame_or_blank(image)
+            probabilities, frame, has_ink, contrast = canvas(image)
+            assert want_ink and has_ink and contrast >= MIN_CONTRAST
+            np.testing.assert_allclose(frame, want, atol=1e-6)
+            assert probabilities.argmax() == label
 
 
 @pytest.mark.parametrize("size", [(1, 1), (1, 7), (7, 1), (3, 2500), (2500, 3), (1025, 1), (5000, 40)])

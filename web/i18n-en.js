@@ -46,7 +46,7 @@ export default {
     `${model}${epoch ? ` as it was after epoch ${epoch} of its training` : ""} answered in ${ms} ms, in this browser (wasm, ${threads} thread${threads > 1 ? "s" : ""}).`,
   "digits.int8Inside": ({ model, list }) =>
     `${model} is an INT8 model: the Inside view shows the float models (${list}), whose probe models expose every layer. Pick one above.`,
-  "digits.blank": "No ink found: the image is blank (or nearly uniform). Draw a digit, or upload a picture of one.",
+  "digits.blank": "No ink found: the image is blank, nearly uniform or only noise. Draw a digit, or upload a picture of one.",
   "digits.speck": "Only a speck of ink was found. Draw a digit (bigger), or upload a picture of one.",
   "digits.notImage": ({ name }) => `${name} is not an image this browser can read. Upload a PNG, JPEG, GIF, BMP or WebP picture of one digit.`,
   "digits.tooLarge": ({ width, height, megapixels, limit }) =>

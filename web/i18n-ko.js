@@ -47,7 +47,7 @@ export default {
     `${model}${epoch ? `(학습 ${epoch}번째 에포크 직후의 가중치)` : ""}이(가) 이 브라우저에서 ${ms} ms 만에 답했습니다 (wasm, 스레드 ${threads}개).`,
   "digits.int8Inside": ({ model, list }) =>
     `${model}은(는) INT8 모델입니다. 신경망 속 보기는 모든 층을 내보내는 프로브 모델이 있는 실수 모델(${list})만 보여 줍니다. 위에서 하나를 고르세요.`,
-  "digits.blank": "잉크가 없습니다: 그림이 비어 있습니다 (또는 거의 한 가지 색입니다). 숫자를 그리거나 숫자 그림을 올리세요.",
+  "digits.blank": "잉크가 없습니다: 그림이 비어 있거나, 거의 한 가지 색이거나, 잡음뿐입니다. 숫자를 그리거나 숫자 그림을 올리세요.",
   "digits.speck": "잉크가 점 하나 정도뿐입니다. 숫자를 (더 크게) 그리거나 숫자 그림을 올리세요.",
   "digits.notImage": ({ name }) => `${name}은(는) 이 브라우저가 읽을 수 있는 그림이 아닙니다. 숫자 하나가 담긴 PNG, JPEG, GIF, BMP, WebP 그림을 올리세요.`,
   "digits.tooLarge": ({ width, height, megapixels, limit }) =>

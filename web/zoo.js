@@ -24,7 +24,7 @@ export const MAX_TEXT = 1000; // characters predictText accepts (demo/runtime.py
 export const MAX_GENERATE = 1000; // characters generateText may add (MAX_GENERATE)
 export const MAX_TEMPERATURE = 5.0;
 export const BLANK_MESSAGE =
-  "No ink found: the image is blank (or nearly uniform). Draw a digit, or upload a picture of one.";
+  "No ink found: the image is blank, nearly uniform or only noise. Draw a digit, or upload a picture of one.";
 export const SPECK_MESSAGE = "Only a speck of ink was found. Draw a digit (bigger), or upload a picture of one.";
 const BLANK_CONTRAST = 0.12; // the canvas models' threshold: peak ink contrast below it means blank
 

@@ -29,7 +29,7 @@ class NotADigit(ValueError):
         self.key, self.values = key, values
 
 
-BLANK = "No ink found: the image is blank (or nearly uniform). Draw a digit, or upload a picture of one."
+BLANK = "No ink found: the image is blank, nearly uniform or only noise. Draw a digit, or upload a picture of one."
 SPECK = "Only a speck of ink was found. Draw a digit (bigger), or upload a picture of one."
 
 
