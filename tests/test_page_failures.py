@@ -30,3 +30,19 @@ def test_an_unexpected_failure_is_said_in_the_status_line(browser, demo_url):  #
         assert page.locator("#status").inner_text() == (
             "Something went wrong: a handler failed. Reload the page to start again."
         )
+
+
+def test_chromiums_resize_observer_notice_is_not_a_failure(browser, demo_url):  # noqa: F811
+    """Chromium fires a window error event, with no error object, when a ResizeObserver callback changes the
+    layout again (quick tab switches, then turning a phone): nothing failed, so the page says nothing; a real
+    error thrown by a handler is still said, with one full stop."""
+    with opened(browser, demo_url + "web/") as page:
+        page.evaluate("""() => window.dispatchEvent(new ErrorEvent("error",
+            { message: "ResizeObserver loop completed with undelivered notifications." }))""")
+        page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        assert page.evaluate("document.body.dataset.error ?? null") is None
+        page.evaluate("() => { setTimeout(() => { throw new Error('a timer failed.'); }); }")
+        page.wait_for_function("document.body.dataset.error")
+        assert page.locator("#status").inner_text() == (
+            "Something went wrong: Uncaught Error: a timer failed. Reload the page to start again."
+        )

@@ -480,3 +480,27 @@ def test_screenshots_of_two_runs_mid_run(browser, demo_url, language, width):  #
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert aborted == []
     context.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_switching_language_after_switching_model_keeps_the_view_working(browser, demo_url):  # noqa: F811
+    """The live Inside panel painted charseq's text view on load, then cnn-small's digit view: a language switch
+    relabels the view shown (the text view, asked again, read the digit model's entry and threw, leaving the
+    page's "something went wrong" and the curves in the old language)."""
+    from tests.test_web import opened
+
+    with opened(browser, demo_url + "web/?lang=ko#learn") as page:
+        page.wait_for_function(f"{LEARN}.state.trainer !== null", timeout=60_000)
+        page.wait_for_function(f"{LEARN}.inside.shown?.entry.vocab !== undefined", timeout=60_000)  # text shown
+        choose(page, "cnn-small")
+        page.wait_for_function(f"{LEARN}.inside.shown?.entry.name.startsWith('cnn-small')", timeout=60_000)
+        for language, run_word in (("en", "Run"), ("ko", "실행"), ("en", "Run")):
+            page.click(f"button[data-lang={language}]")
+            page.wait_for_function(f"document.documentElement.lang === '{language}'")
+            assert page.evaluate("document.body.dataset.error ?? ''") == ""
+            assert page.inner_text("#l-run").strip() == run_word
+        choose(page, "charseq")  # and back to text: its view relabels in the new language
+        page.wait_for_function(f"{LEARN}.inside.shown?.entry.vocab !== undefined", timeout=60_000)
+        page.click("button[data-lang=ko]")
+        assert page.evaluate("document.body.dataset.error ?? ''") == ""

@@ -308,5 +308,5 @@ export default {
     "serve it again with `python -m demo` from a complete copy of lecture-zoo.",
   "fail.session": ({ model, detail }) => `${model} could not be started in this browser (${detail}). Reload the page to try again.`,
   "fail.weights": ({ detail }) => `The weights for this arithmetic could not be loaded: ${detail}. The values above are the model's own.`,
-  "fail.unexpected": ({ detail }) => `Something went wrong: ${detail}. Reload the page to start again.`,
+  "fail.unexpected": ({ detail }) => `Something went wrong: ${String(detail).replace(/\.$/, "")}. Reload the page to start again.`,
 };

@@ -309,5 +309,5 @@ export default {
     "lecture-zoo 전체 사본에서 `python -m demo`로 다시 띄우세요.",
   "fail.session": ({ model, detail }) => `${model}을(를) 이 브라우저에서 시작하지 못했습니다 (${detail}). 페이지를 새로 고쳐 다시 해 보세요.`,
   "fail.weights": ({ detail }) => `이 계산에 쓸 가중치를 불러오지 못했습니다: ${detail}. 위의 값은 모델이 직접 계산한 값입니다.`,
-  "fail.unexpected": ({ detail }) => `문제가 생겼습니다: ${detail}. 페이지를 새로 고쳐 다시 시작하세요.`,
+  "fail.unexpected": ({ detail }) => `문제가 생겼습니다: ${String(detail).replace(/\.$/, "")}. 페이지를 새로 고쳐 다시 시작하세요.`,
 };

@@ -212,8 +212,10 @@ export function trainInside(zoo, root, live) {
         kernelCaption.textContent = t("live.kernels", { layer: first.name, C, k, max: max.toFixed(2), steps: shown.steps });
       }
     }
-    digitView?.relabel();
-    textView?.relabel();
+    // only the view of what is shown: the other one's layers belong to a model no longer trained (a text
+    // view would ask the digit model's entry for its characters)
+    if (shown?.entry.vocab) textView?.relabel();
+    else digitView?.relabel();
   }
   relabel();
 
