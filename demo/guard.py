@@ -76,8 +76,11 @@ def return_memory_to_the_system() -> None:
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
 # Measured in one run: at 128 KB every request's 1 MB buffers were mapped afresh (a canvas model call 2.2 ->
-# 3.9 ms, decoding a 600x450 PNG 5.8 -> 9.3 ms); at 4 MB neither moved, and memory still came back.
-MMAP_THRESHOLD = 4 * 1024 * 1024
+# 3.9 ms, decoding a 600x450 PNG 5.8 -> 9.3 ms); at 4 MB neither moved, and memory still came back until the
+# canvas models' noise check: its maps of a 1024-px picture one column short (1024x1023 float32, just under
+# 4 MB) stayed on the heap, and a server that had read large pictures held +53 MB (tests/test_surface.py). At
+# 2 MB they are mapped, and a 600x450 picture's 1 MB buffers still are not.
+MMAP_THRESHOLD = 2 * 1024 * 1024
 
 
 def explain_refusals(app: gr.Blocks) -> None:
